@@ -1,0 +1,4 @@
+"""Run callassist with `python -m callassist`."""
+from callassist.cli import main
+
+raise SystemExit(main())

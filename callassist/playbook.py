@@ -1,0 +1,346 @@
+"""TOML playbooks → frozen dataclasses, with validation errors that name the file and line."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from callassist import locations
+from callassist.errors import CallassistError
+
+PLACEHOLDERS = frozenset(
+    {"name", "lender", "debt", "apr", "periods", "monthly", "income", "affordable", "hardship", "first_due"}
+)
+DEFAULT_LANGUAGE = "zh-CN"
+
+
+class PlaybookError(CallassistError):
+    """A playbook that cannot be used; the message names file, line and problem."""
+
+    def __init__(self, path: Path | str, line: int | None, problem: str):
+        self.path, self.line, self.problem = str(path), line, problem
+        where = f"{path}:{line}" if line else f"{path}"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the call with its talking points."""
+
+    id: str
+    title: str
+    points: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Intent:
+    """Something the other side may say, and the prepared reply."""
+
+    id: str
+    title: str
+    examples: tuple[str, ...]
+    answer: str
+    alert: str | None = None
+    rule: str | None = None
+    keywords: tuple[str, ...] = ()
+    follow_up: tuple[str, ...] = ()
+
+    @property
+    def is_alert(self) -> bool:
+        """Whether a match is shown as a warning."""
+        return bool(self.alert)
+
+
+@dataclass(frozen=True)
+class Playbook:
+    """A whole playbook: stages, intents, chatter that must match nothing, and domain synonyms."""
+
+    id: str
+    title: str
+    language: str
+    stages: tuple[Stage, ...]
+    intents: tuple[Intent, ...]
+    chatter: tuple[str, ...] = ()
+    synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+    sha256: str = ""
+
+    def intent(self, intent_id: str) -> Intent:
+        """The intent with this id (KeyError if none)."""
+        for it in self.intents:
+            if it.id == intent_id:
+                return it
+        raise KeyError(intent_id)
+
+    @property
+    def lang(self) -> str:
+        """The primary language subtag: 'zh' or 'en'."""
+        return self.language.split("-")[0].lower()
+
+
+class _Lines:
+    """Finds the line of a table or key in the TOML source, so errors can point at it."""
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+
+    def headers(self, name: str) -> list[int]:
+        pat = re.compile(rf"^\s*\[\[\s*{re.escape(name)}\s*\]\]")
+        return [i + 1 for i, ln in enumerate(self.lines) if pat.match(ln)]
+
+    def key_in_block(self, start: int | None, key: str) -> int | None:
+        if start is None:
+            return None
+        pat = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for i in range(start, len(self.lines)):
+            ln = self.lines[i]
+            if i >= start and re.match(r"^\s*\[", ln):
+                break
+            if pat.match(ln):
+                return i + 1
+        return start
+
+
+def _placeholders(text: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+
+
+def _check_text(path: Path, line: int | None, text: str) -> None:
+    try:
+        names = _placeholders(text)
+    except ValueError as e:
+        raise PlaybookError(path, line, f"bad braces in {text[:40]!r}: {e} (write literal braces as {{{{ }}}})")
+    for n in names:
+        if n not in PLACEHOLDERS:
+            allowed = ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))
+            raise PlaybookError(path, line, f"unknown placeholder {{{n}}} (allowed: {allowed})")
+
+
+def _str_list(path: Path, line: int | None, value: object, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PlaybookError(path, line, f"{what} must be a list of strings")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def _read(path: Path) -> tuple[dict, _Lines, bytes]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PlaybookError(path, None, "file not found") from None
+    except OSError as e:
+        raise PlaybookError(path, None, f"cannot read: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PlaybookError(path, None, f"not UTF-8 text (byte {e.start})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        msg = str(e)
+        m = re.search(r"\(at line (\d+), column \d+\)", msg)
+        line = int(m.group(1)) if m else None
+        problem = re.sub(r" \(at line.*", "", msg)
+        raise PlaybookError(path, line, f"bad TOML: {problem}") from None
+    return data, _Lines(text), raw
+
+
+def _parse_raw(path: Path) -> tuple[dict, _Lines, str]:
+    data, lines, raw = _read(path)
+    return data, lines, hashlib.sha256(raw).hexdigest()
+
+
+@dataclass
+class _Draft:
+    """A playbook being assembled from one or more files before it is validated and frozen."""
+
+    id: str = ""
+    title: str = ""
+    language: str = ""
+    stages: dict[str, dict] = field(default_factory=dict)
+    intents: dict[str, dict] = field(default_factory=dict)
+    chatter: list[str] = field(default_factory=list)
+    synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+
+
+def _merge_file(draft: _Draft, path: Path, *, base: bool) -> None:
+    data, lines, digest = _parse_raw(path)
+    draft.sources.append(str(path))
+    draft.digests.append(digest)
+    if base and not isinstance(data.get("title"), str):
+        raise PlaybookError(path, 1, "missing required key 'title'")
+    for key in ("title", "language", "id"):
+        if key in data:
+            if not isinstance(data[key], str) or not data[key].strip():
+                raise PlaybookError(path, lines.key_in_block(0, key), f"'{key}' must be a non-empty string")
+            setattr(draft, key, data[key].strip())
+    if not draft.id:
+        draft.id = path.stem
+
+    for kind, store in (("stage", draft.stages), ("intent", draft.intents)):
+        items = data.get(kind, [])
+        heads = lines.headers(kind)
+        if not isinstance(items, list):
+            raise PlaybookError(path, lines.key_in_block(0, kind), f"'{kind}' must be written as [[{kind}]] tables")
+        seen: set[str] = set()
+        for n, item in enumerate(items):
+            line = heads[n] if n < len(heads) else None
+            iid = item.get("id")
+            if not isinstance(iid, str) or not iid.strip():
+                raise PlaybookError(path, line, f"[[{kind}]] without an 'id'")
+            if iid in seen:
+                raise PlaybookError(path, line, f"duplicate {kind} id '{iid}'")
+            seen.add(iid)
+            entry = dict(store.get(iid, {}))
+            entry.update(item)
+            entry["_where"] = (path, line, lines)
+            store[iid] = entry
+
+    chatter = data.get("chatter", {})
+    if chatter:
+        line = lines.key_in_block(0, "examples")
+        draft.chatter.extend(_str_list(path, line, chatter.get("examples", []), "[chatter] examples"))
+    syn = data.get("synonyms", {})
+    if not isinstance(syn, dict):
+        raise PlaybookError(path, None, "[synonyms] must be a table of canonical = [variants]")
+    for canonical, variants in syn.items():
+        draft.synonyms[canonical] = _str_list(path, None, variants, f"synonyms for '{canonical}'")
+
+
+def _freeze_stage(sid: str, d: dict) -> Stage:
+    path, line, lines = d["_where"]
+    title = d.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise PlaybookError(path, line, f"stage '{sid}' has no title")
+    points = _str_list(path, lines.key_in_block(line, "points"), d.get("points", []), f"stage '{sid}' points")
+    for p in points:
+        _check_text(path, lines.key_in_block(line, "points"), p)
+    return Stage(sid, title.strip(), points)
+
+
+def _freeze_intent(iid: str, d: dict) -> Intent:
+    path, line, lines = d["_where"]
+    at = lambda key: lines.key_in_block(line, key)  # noqa: E731 - a tiny local helper
+    title = d.get("title", iid)
+    if not isinstance(title, str):
+        raise PlaybookError(path, at("title"), f"intent '{iid}': title must be a string")
+    if "examples" not in d:
+        raise PlaybookError(path, line, f"intent '{iid}' has no examples")
+    examples = _str_list(path, at("examples"), d["examples"], f"intent '{iid}' examples")
+    if not examples:
+        raise PlaybookError(path, at("examples"), f"intent '{iid}' has empty examples (at least one is needed)")
+    answer = d.get("answer")
+    if not isinstance(answer, str) or not answer.strip():
+        raise PlaybookError(path, line, f"intent '{iid}' has no answer")
+    _check_text(path, at("answer"), answer)
+    alert = d.get("alert")
+    if alert is not None and (not isinstance(alert, str) or not alert.strip()):
+        raise PlaybookError(path, at("alert"), f"intent '{iid}': alert must be a non-empty string")
+    rule = d.get("rule")
+    if rule is not None and not isinstance(rule, str):
+        raise PlaybookError(path, at("rule"), f"intent '{iid}': rule must be a string")
+    keywords = _str_list(path, at("keywords"), d.get("keywords", []), f"intent '{iid}' keywords")
+    follow_up = _str_list(path, at("follow_up"), d.get("follow_up", []), f"intent '{iid}' follow_up")
+    for f in follow_up:
+        _check_text(path, at("follow_up"), f)
+    return Intent(iid, title.strip(), examples, answer.strip(), alert, rule, keywords, follow_up)
+
+
+def bundled_path(language: str = DEFAULT_LANGUAGE) -> Path:
+    """The bundled playbook for a language tag (zh-CN, en-US, or just zh / en)."""
+    folder = locations.bundled_playbooks_dir()
+    exact = folder / f"{language}.toml"
+    if exact.exists():
+        return exact
+    for p in sorted(folder.glob("*.toml")):
+        if p.stem.split("-")[0].lower() == language.split("-")[0].lower():
+            return p
+    raise PlaybookError(exact, None, f"no bundled playbook for language '{language}'")
+
+
+def _language_of(path: Path) -> str | None:
+    data, _, _ = _read(path)
+    lang = data.get("language")
+    return lang if isinstance(lang, str) else None
+
+
+def load(path: Path | str | None = None, *, language: str | None = None, user_overrides: bool = True) -> Playbook:
+    """Load a playbook: the bundled one for the language, the user's config-dir file, then PATH on top.
+
+    PATH is merged over the bundled playbook of its language (intents and stages override by id);
+    a file whose language has no bundled playbook stands alone. `extends = false` in PATH also stands alone.
+    """
+    layers: list[tuple[Path, bool]] = []  # (file, required)
+    if path is not None:
+        path = Path(path)
+        data, _, _ = _read(path)
+        lang = data.get("language") or language or DEFAULT_LANGUAGE
+        standalone = data.get("extends", True) is False
+        if not standalone:
+            try:
+                base: Path | None = bundled_path(lang)
+            except PlaybookError:
+                base = None
+            if base is not None and base.resolve() != path.resolve():
+                layers.append((base, True))
+            if user_overrides:
+                layers.append((locations.user_playbook_path(lang), False))
+        layers.append((path, True))
+    else:
+        lang = language or DEFAULT_LANGUAGE
+        layers.append((bundled_path(lang), True))
+        if user_overrides:
+            layers.append((locations.user_playbook_path(lang), False))
+    files = [p for p, required in layers if required or p.exists()]
+
+    draft = _Draft()
+    for i, layer in enumerate(files):
+        _merge_file(draft, layer, base=i == 0)
+    if not draft.language:
+        draft.language = lang
+    stages = tuple(_freeze_stage(k, v) for k, v in draft.stages.items())
+    intents = tuple(_freeze_intent(k, v) for k, v in draft.intents.items())
+    if not intents:
+        raise PlaybookError(files[-1], None, "no [[intent]] tables")
+    digest = (
+        draft.digests[0]
+        if len(draft.digests) == 1
+        else hashlib.sha256("".join(draft.digests).encode()).hexdigest()
+    )
+    return Playbook(
+        id=draft.id,
+        title=draft.title,
+        language=draft.language,
+        stages=stages,
+        intents=intents,
+        chatter=tuple(dict.fromkeys(draft.chatter)),
+        synonyms=dict(draft.synonyms),
+        sources=tuple(draft.sources),
+        sha256=digest,
+    )
+
+
+class _Filler(dict):
+    """Leaves unknown or missing placeholders visible as {name} instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(text: str, values: Mapping[str, object]) -> str:
+    """Fill {placeholders} with the user's numbers; missing ones stay visible."""
+    try:
+        return string.Formatter().vformat(text, (), _Filler({k: v for k, v in values.items() if v is not None}))
+    except (ValueError, IndexError):
+        return text
+
+
+def with_intents(pb: Playbook, intents: tuple[Intent, ...]) -> Playbook:
+    """A copy of the playbook with other intents (used by benchmarks)."""
+    return replace(pb, intents=intents)

@@ -1,0 +1,124 @@
+"""The user's own numbers (a small TOML file in the config dir) and the placeholder values made from them."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import tomli_w
+
+from callassist import locations
+from callassist.errors import CallassistError
+from callassist.plan import PlanError, make_plan, money
+
+
+class ProfileError(CallassistError):
+    """A profile file or value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the talking points need to know about the user's situation."""
+
+    name: str = ""
+    """How the agent addresses the user."""
+    lender: str = ""
+    """The lender or platform (借呗, 微粒贷, ...)."""
+    debt: float | None = None
+    """Total owed now."""
+    apr: float | None = None
+    """Annual rate in percent; 0 means interest stopped (停息挂账)."""
+    periods: int | None = None
+    """Number of monthly periods the user proposes."""
+    income: float | None = None
+    """Net monthly income."""
+    cap: float = 0.3
+    """Share of income that can go to this debt each month."""
+    hardship: str = ""
+    """The reason for falling behind, in the user's words."""
+    first_due: str = ""
+    """Proposed first due date."""
+
+
+_NUMERIC = {"debt": float, "apr": float, "income": float, "cap": float, "periods": int}
+
+
+def _coerce(key: str, value: object, where: str) -> object:
+    names = {f.name for f in fields(Profile)}
+    if key not in names:
+        raise ProfileError(f"{where}: unknown profile key '{key}' (known: {', '.join(sorted(names))})")
+    if key in _NUMERIC:
+        if value in ("", None):
+            return None
+        try:
+            num = _NUMERIC[key](value)  # type: ignore[operator]
+        except (TypeError, ValueError):
+            raise ProfileError(f"{where}: '{key}' must be a number, got {value!r}") from None
+        if num < 0:
+            raise ProfileError(f"{where}: '{key}' must not be negative")
+        return num
+    return str(value)
+
+
+def load(path: Path | None = None) -> Profile:
+    """Read the profile; a missing file is an empty profile."""
+    path = path or locations.profile_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Profile()
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ProfileError(f"{path}: bad TOML: {e}") from None
+    return Profile(**{k: _coerce(k, v, str(path)) for k, v in data.items()})  # type: ignore[arg-type]
+
+
+def save(profile: Profile, path: Path | None = None) -> Path:
+    """Write the profile atomically, readable only by the user."""
+    path = path or locations.profile_path()
+    data = {k: v for k, v in asdict(profile).items() if v not in (None, "")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        tomli_w.dump(data, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def updated(profile: Profile, assignments: list[str]) -> Profile:
+    """Apply KEY=VALUE assignments (an empty value clears the key)."""
+    data = asdict(profile)
+    for a in assignments:
+        if "=" not in a:
+            raise ProfileError(f"--set expects KEY=VALUE, got {a!r}")
+        k, v = a.split("=", 1)
+        data[k.strip()] = _coerce(k.strip(), v.strip(), "--set")
+    return Profile(**data)
+
+
+def values(profile: Profile) -> dict[str, str]:
+    """Placeholder values for playbook text; keys without a value are left out (they stay visible as {key})."""
+    out: dict[str, str] = {}
+    for key in ("name", "lender", "hardship", "first_due"):
+        v = getattr(profile, key)
+        if v:
+            out[key] = v
+    if profile.debt:
+        out["debt"] = money(profile.debt)
+    if profile.apr is not None:
+        out["apr"] = f"{profile.apr:g}"
+    if profile.periods:
+        out["periods"] = str(profile.periods)
+    if profile.income:
+        out["income"] = money(profile.income)
+        out["affordable"] = money(profile.income * profile.cap)
+    if profile.debt and profile.periods:
+        try:
+            out["monthly"] = money(make_plan(profile.debt, profile.apr or 0.0, profile.periods).monthly)
+        except PlanError:
+            pass  # shown as {monthly}; `callassist profile` reports the bad number
+    return out

@@ -1,0 +1,133 @@
+"""Terminal output of the CLI (rich): match decisions, plans, the profile and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+
+from callassist.plan import Plan, money
+from callassist.playbook import fill
+
+if TYPE_CHECKING:
+    from callassist.matcher import Match
+    from callassist.playbook import Playbook
+    from callassist.profile import Profile
+
+console = Console(highlight=False)
+
+
+def print_match(m: Match, book: Playbook, values: dict[str, str]) -> None:
+    """The decision, the reason, the prepared answer and the runners-up, for a person."""
+    zh = book.lang == "zh"
+    if m.intent is None:
+        label = "无建议" if zh else "no suggestion"
+        console.print(f"[bold]{label}[/]  (score {m.score:.2f}: {m.why_none})")
+        if m.candidates:
+            console.print("  " + ", ".join(f"{c.intent} {c.score:.2f}" for c in m.candidates))
+        return
+    it = book.intent(m.intent)
+    style = "bold red" if it.is_alert else "bold green"
+    console.print(f"[{style}]{'⚠ ' if it.is_alert else '→ '}{it.id}[/]  {it.title}  (score {m.score:.2f})")
+    if m.reason:
+        lv = " · ".join(f"{k} {v:.2f}" for k, v in m.reason.levels.items())
+        terms = "、".join(m.reason.terms) if zh else ", ".join(m.reason.terms)
+        console.print(f"  [dim]{'依据' if zh else 'why'}: “{m.reason.example}”  {terms}  ({lv})[/]")
+    console.print(f"  [bold]{'建议回答' if zh else 'answer'}:[/] {fill(it.answer, values)}")
+    if it.alert:
+        console.print(f"  [red]{'警示' if zh else 'alert'}: {it.alert}[/]")
+        if it.rule:
+            console.print(f"  [red]{'依据' if zh else 'rule'}: {it.rule}[/]")
+    for f in it.follow_up:
+        console.print(f"  · {fill(f, values)}")
+    others = [c for c in m.candidates if c.intent != m.intent][:2]
+    if others:
+        console.print(f"  [dim]{'其他' if zh else 'also'}: " + ", ".join(f"{c.intent} {c.score:.2f}" for c in others) + "[/]")
+
+
+def print_plan(p: Plan, lang: str = "zh") -> None:
+    """The planner's figures as a small table."""
+    zh = lang == "zh"
+    t = Table(show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column(justify="right")
+    rate = f"{p.apr:g}%" + ((" (停息挂账)" if zh else " (interest stopped)") if p.apr == 0 else "")
+    rows = [
+        ("欠款" if zh else "debt", money(p.debt)),
+        ("年化利率" if zh else "APR", rate),
+        ("期数" if zh else "periods", str(p.periods)),
+        ("等额本息 每期" if zh else "equal instalments, monthly", money(p.monthly)),
+        ("等额本息 总利息" if zh else "equal instalments, total interest", money(p.annuity_interest)),
+        ("等额本金 首期" if zh else "equal principal, first payment", money(p.principal_first)),
+        ("等额本金 末期" if zh else "equal principal, last payment", money(p.principal_last)),
+        ("等额本金 总利息" if zh else "equal principal, total interest", money(p.principal_interest)),
+    ]
+    if p.income is not None and p.affordable is not None:
+        rows.append(("月收入" if zh else "monthly income", money(p.income)))
+        rows.append((f"可承受月供 ({p.cap:.0%})" if zh else f"affordable monthly ({p.cap:.0%})", money(p.affordable)))
+    for k, v in rows:
+        t.add_row(k, v)
+    console.print(t)
+    if p.affordable is None:
+        return
+    if p.months_at_cap is None:
+        console.print(
+            "[red]按可承受月供连利息都还不够，需要申请停息或减免利息。[/]"
+            if zh
+            else "[red]The affordable payment does not even cover the interest: ask to stop or cut the interest.[/]"
+        )
+    else:
+        n = p.months_at_cap
+        console.print(
+            f"按可承受月供 {money(p.affordable)}，约需 {n:.1f} 期（{int(-(-n // 1))} 期）还清。"
+            if zh
+            else f"At {money(p.affordable)} a month it takes about {n:.1f} months ({int(-(-n // 1))} payments)."
+        )
+    if p.fits_income is False:
+        console.print(
+            f"[yellow]{p.periods} 期的月供 {money(p.monthly)} 超过可承受额。[/]"
+            if zh
+            else f"[yellow]The {p.periods}-period payment {money(p.monthly)} is above what you can afford.[/]"
+        )
+
+
+def print_profile(profile: Profile, path: Path) -> None:
+    """The profile and the placeholder values it produces."""
+    from dataclasses import asdict
+
+    from callassist.profile import values
+
+    t = Table(title=str(path), show_header=True)
+    t.add_column("key")
+    t.add_column("value")
+    for k, v in asdict(profile).items():
+        t.add_row(k, "" if v is None else str(v))
+    console.print(t)
+    vals = values(profile)
+    console.print("placeholders: " + ("  ".join(f"{{{k}}}={v}" for k, v in vals.items()) or "(none yet)"))
+    console.print("[dim]set values with: callassist profile --set debt=20000 --set apr=18 --set periods=24[/]")
+
+
+def demo() -> None:
+    """A short tour for the README's run command, until the terminal app lands."""
+    from callassist import playbook as pb
+    from callassist import profile as prof
+    from callassist.matcher import Matcher
+    from callassist.plan import make_plan
+
+    book = pb.load()
+    values = prof.values(prof.Profile(debt=20000, apr=18, periods=24, income=6000, hardship="失业三个月"))
+    console.rule(f"[bold]{book.title}[/]")
+    for st in book.stages[:3]:
+        console.print(f"[bold]{st.title}[/]")
+        for p in st.points[:3]:
+            console.print(f"  · {fill(p, values)}")
+    console.rule("matcher")
+    m = Matcher(book)
+    for line in ("你这个钱到底什么时候能还上", "再不还我们就打电话给你爸妈", "嗯 好的 请 稍 等", "你把钱转到我个人微信上"):
+        console.print(f"[cyan]agent:[/] {line}")
+        print_match(m.match(line), book, values)
+    console.rule("plan: callassist plan --debt 20000 --apr 18 --periods 24 --income 6000")
+    print_plan(make_plan(20000, 18, 24, 6000))
