@@ -110,15 +110,15 @@ def _placeholders(text: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
 
 
-def _check_text(path: Path, line: int | None, text: str) -> None:
+def _check_text(path: Path, line: int | None, text: str, owner: str) -> None:
     try:
         names = _placeholders(text)
     except ValueError as e:
-        raise PlaybookError(path, line, f"bad braces in {text[:40]!r}: {e} (write literal braces as {{{{ }}}})")
+        raise PlaybookError(path, line, f"{owner}: bad braces in {text[:40]!r}: {e} (literal braces are {{{{ }}}})")
     for n in names:
         if n not in PLACEHOLDERS:
             allowed = ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))
-            raise PlaybookError(path, line, f"unknown placeholder {{{n}}} (allowed: {allowed})")
+            raise PlaybookError(path, line, f"{owner}: unknown placeholder {{{n}}} (allowed: {allowed})")
 
 
 def _str_list(path: Path, line: int | None, value: object, what: str) -> tuple[str, ...]:
@@ -195,7 +195,7 @@ def _merge_file(draft: _Draft, path: Path, *, base: bool) -> None:
             if not isinstance(iid, str) or not iid.strip():
                 raise PlaybookError(path, line, f"[[{kind}]] without an 'id'")
             if iid in seen:
-                raise PlaybookError(path, line, f"duplicate {kind} id '{iid}'")
+                raise PlaybookError(path, lines.key_in_block(line, "id"), f"duplicate {kind} id '{iid}'")
             seen.add(iid)
             entry = dict(store.get(iid, {}))
             entry.update(item)
@@ -220,7 +220,7 @@ def _freeze_stage(sid: str, d: dict) -> Stage:
         raise PlaybookError(path, line, f"stage '{sid}' has no title")
     points = _str_list(path, lines.key_in_block(line, "points"), d.get("points", []), f"stage '{sid}' points")
     for p in points:
-        _check_text(path, lines.key_in_block(line, "points"), p)
+        _check_text(path, lines.key_in_block(line, "points"), p, f"stage '{sid}'")
     return Stage(sid, title.strip(), points)
 
 
@@ -238,7 +238,7 @@ def _freeze_intent(iid: str, d: dict) -> Intent:
     answer = d.get("answer")
     if not isinstance(answer, str) or not answer.strip():
         raise PlaybookError(path, line, f"intent '{iid}' has no answer")
-    _check_text(path, at("answer"), answer)
+    _check_text(path, at("answer"), answer, f"intent '{iid}'")
     alert = d.get("alert")
     if alert is not None and (not isinstance(alert, str) or not alert.strip()):
         raise PlaybookError(path, at("alert"), f"intent '{iid}': alert must be a non-empty string")
@@ -248,7 +248,7 @@ def _freeze_intent(iid: str, d: dict) -> Intent:
     keywords = _str_list(path, at("keywords"), d.get("keywords", []), f"intent '{iid}' keywords")
     follow_up = _str_list(path, at("follow_up"), d.get("follow_up", []), f"intent '{iid}' follow_up")
     for f in follow_up:
-        _check_text(path, at("follow_up"), f)
+        _check_text(path, at("follow_up"), f, f"intent '{iid}'")
     return Intent(iid, title.strip(), examples, answer.strip(), alert, rule, keywords, follow_up)
 
 

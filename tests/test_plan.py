@@ -1,0 +1,82 @@
+"""The repayment planner: figures to the cent and clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from callassist.plan import PlanError, cents, make_plan, months_needed
+
+
+@pytest.mark.parametrize(
+    ("periods", "monthly", "interest"),
+    [(12, "1833.60", "2003.20"), (24, "998.48", "3963.57"), (36, "723.05", "6029.72"), (60, "507.87", "10472.11")],
+)
+def test_equal_instalments_match_worked_examples(periods, monthly, interest):
+    p = make_plan(20000, 18, periods)
+    assert str(cents(p.monthly)) == monthly
+    assert str(cents(p.annuity_interest)) == interest
+
+
+def test_equal_principal_first_last_and_interest():
+    p = make_plan(20000, 18, 12)
+    assert (str(cents(p.principal_first)), str(cents(p.principal_last))) == ("1966.67", "1691.67")
+    assert str(cents(p.principal_interest)) == "1950.00"
+    p24 = make_plan(20000, 18, 24)
+    assert (str(cents(p24.principal_first)), str(cents(p24.principal_last))) == ("1133.33", "845.83")
+
+
+def test_zero_rate_means_interest_stopped():
+    p = make_plan(20000, 0, 24)
+    assert str(cents(p.monthly)) == "833.33"
+    assert p.annuity_interest == pytest.approx(0)
+    assert p.principal_first == p.principal_last
+
+
+def test_income_cap_and_months_needed():
+    p = make_plan(20000, 18, 24, income=6000, cap=0.3)
+    assert str(cents(p.affordable)) == "1800.00"
+    assert p.months_at_cap == pytest.approx(12.2, abs=0.05)
+    assert make_plan(20000, 0, 24, income=6000).months_at_cap == pytest.approx(11.1, abs=0.05)
+
+
+def test_cap_that_does_not_cover_interest():
+    assert months_needed(20000, 18, 300) is None  # interest alone is 300.00 a month
+    assert make_plan(20000, 18, 12, income=1000).months_at_cap is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"debt": -1, "apr": 18, "periods": 12}, "--debt"),
+        ({"debt": 0, "apr": 18, "periods": 12}, "--debt"),
+        ({"debt": 100, "apr": -3, "periods": 12}, "--apr"),
+        ({"debt": 100, "apr": 400, "periods": 12}, "--apr"),
+        ({"debt": 100, "apr": 18, "periods": 0}, "--periods"),
+        ({"debt": 100, "apr": 18, "periods": 12, "income": -5}, "--income"),
+        ({"debt": 100, "apr": 18, "periods": 12, "income": 5000, "cap": 1.5}, "--cap"),
+        ({"debt": float("nan"), "apr": 18, "periods": 12}, "--debt"),
+    ],
+)
+def test_bad_numbers_are_refused(kwargs, fragment):
+    with pytest.raises(PlanError, match=fragment):
+        make_plan(**kwargs)
+
+
+def test_plan_cli_prints_figures_and_errors_cleanly():
+    ok = subprocess.run(
+        [sys.executable, "-m", "callassist", "plan", "--debt", "20000", "--apr", "18", "--periods", "24",
+         "--income", "6000"],
+        capture_output=True, text=True, check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "998.48" in ok.stdout and "1,133.33" in ok.stdout and "845.83" in ok.stdout and "1,800.00" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "callassist", "plan", "--debt", "20000", "--apr", "18", "--periods", "0"],
+        capture_output=True, text=True, check=False,
+    )
+    assert bad.returncode == 2
+    assert "--periods" in bad.stderr and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
