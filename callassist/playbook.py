@@ -114,7 +114,9 @@ def _check_text(path: Path, line: int | None, text: str, owner: str) -> None:
     try:
         names = _placeholders(text)
     except ValueError as e:
-        raise PlaybookError(path, line, f"{owner}: bad braces in {text[:40]!r}: {e} (literal braces are {{{{ }}}})")
+        raise PlaybookError(
+            path, line, f"{owner}: bad braces in {text[:40]!r}: {e} (literal braces are {{{{ }}}})"
+        ) from None
     for n in names:
         if n not in PLACEHOLDERS:
             allowed = ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))
@@ -309,9 +311,7 @@ def load(path: Path | str | None = None, *, language: str | None = None, user_ov
     if not intents:
         raise PlaybookError(files[-1], None, "no [[intent]] tables")
     digest = (
-        draft.digests[0]
-        if len(draft.digests) == 1
-        else hashlib.sha256("".join(draft.digests).encode()).hexdigest()
+        draft.digests[0] if len(draft.digests) == 1 else hashlib.sha256("".join(draft.digests).encode()).hexdigest()
     )
     return Playbook(
         id=draft.id,

@@ -44,7 +44,9 @@ def print_match(m: Match, book: Playbook, values: dict[str, str]) -> None:
         console.print(f"  · {fill(f, values)}")
     others = [c for c in m.candidates if c.intent != m.intent][:2]
     if others:
-        console.print(f"  [dim]{'其他' if zh else 'also'}: " + ", ".join(f"{c.intent} {c.score:.2f}" for c in others) + "[/]")
+        console.print(
+            f"  [dim]{'其他' if zh else 'also'}: " + ", ".join(f"{c.intent} {c.score:.2f}" for c in others) + "[/]"
+        )
 
 
 def print_plan(p: Plan, lang: str = "zh") -> None:
@@ -126,7 +128,12 @@ def demo() -> None:
             console.print(f"  · {fill(p, values)}")
     console.rule("matcher")
     m = Matcher(book)
-    for line in ("你这个钱到底什么时候能还上", "再不还我们就打电话给你爸妈", "嗯 好的 请 稍 等", "你把钱转到我个人微信上"):
+    for line in (
+        "你这个钱到底什么时候能还上",
+        "再不还我们就打电话给你爸妈",
+        "嗯 好的 请 稍 等",
+        "你把钱转到我个人微信上",
+    ):
         console.print(f"[cyan]agent:[/] {line}")
         print_match(m.match(line), book, values)
     console.rule("plan: callassist plan --debt 20000 --apr 18 --periods 24 --income 6000")

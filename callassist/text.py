@@ -17,12 +17,26 @@ _SPACES = re.compile(r"\s+")
 _ASR_TOKENS = re.compile(r"\[[^\]]*\]|<[^>]*>")
 
 _ZH_DIGITS = "零〇一二三四五六七八九十百千万亿两"
-_NUMBER_RE = re.compile(
-    rf"(?:\d+(?:[.,]\d+)*|[{_ZH_DIGITS}]{{2,}}|[{_ZH_DIGITS}](?=[期块元号点天月年次%个万千百岁]))"
-)
+_NUMBER_RE = re.compile(rf"(?:\d+(?:[.,]\d+)*|[{_ZH_DIGITS}]{{2,}}|[{_ZH_DIGITS}](?=[期块元号点天月年次%个万千百岁]))")
 
 # Hesitation sounds and verbal fillers: they never change what the speaker wants.
-ZH_FILLERS = ("那个那个", "就是说", "然后呢", "那个", "这个这个", "嗯", "呃", "额", "啊", "哦", "唉", "诶", "哎", "呀", "嘛")
+ZH_FILLERS = (
+    "那个那个",
+    "就是说",
+    "然后呢",
+    "那个",
+    "这个这个",
+    "嗯",
+    "呃",
+    "额",
+    "啊",
+    "哦",
+    "唉",
+    "诶",
+    "哎",
+    "呀",
+    "嘛",
+)
 EN_FILLERS = ("uh", "um", "uhm", "erm", "hmm", "like", "you know", "i mean")
 
 

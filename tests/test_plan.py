@@ -67,15 +67,31 @@ def test_bad_numbers_are_refused(kwargs, fragment):
 
 def test_plan_cli_prints_figures_and_errors_cleanly():
     ok = subprocess.run(
-        [sys.executable, "-m", "callassist", "plan", "--debt", "20000", "--apr", "18", "--periods", "24",
-         "--income", "6000"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "callassist",
+            "plan",
+            "--debt",
+            "20000",
+            "--apr",
+            "18",
+            "--periods",
+            "24",
+            "--income",
+            "6000",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert ok.returncode == 0, ok.stderr
     assert "998.48" in ok.stdout and "1,133.33" in ok.stdout and "845.83" in ok.stdout and "1,800.00" in ok.stdout
     bad = subprocess.run(
         [sys.executable, "-m", "callassist", "plan", "--debt", "20000", "--apr", "18", "--periods", "0"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert bad.returncode == 2
     assert "--periods" in bad.stderr and "Traceback" not in bad.stderr

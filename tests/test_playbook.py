@@ -80,7 +80,9 @@ def test_bad_playbook_on_the_command_line_is_one_line_exit_2(tmp_path):
     path = write(tmp_path, GOOD.replace("{periods}", "{months}"))
     r = subprocess.run(
         [sys.executable, "-m", "callassist", "match", "--playbook", str(path), "--no-meaning", "你好"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert r.returncode == 2
     assert r.stderr.startswith(f"callassist: {path}:13: intent 'why-overdue': unknown placeholder {{months}}")
@@ -129,8 +131,11 @@ def test_standalone_file_does_not_merge(tmp_path, monkeypatch):
     folder.mkdir()
     write(folder, GOOD, "xx-TEST.toml")
     monkeypatch.setattr(locations, "bundled_playbooks_dir", lambda: folder)
-    alone = write(tmp_path, GOOD.replace('language = "xx-TEST"', 'language = "xx-TEST"\nextends = false')
-                  .replace("threat-family", "other"), "alone.toml")
+    alone = write(
+        tmp_path,
+        GOOD.replace('language = "xx-TEST"', 'language = "xx-TEST"\nextends = false').replace("threat-family", "other"),
+        "alone.toml",
+    )
     assert [i.id for i in pb.load(alone).intents] == ["why-overdue", "other"]
 
 
