@@ -1,0 +1,162 @@
+"""Matcher quality and speed on the held-out sets in tests/data (python -m benchmarks.match)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from callassist import playbook as pb
+from callassist.matcher import Matcher, Settings
+from callassist.playbook import Intent
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+SETS = {
+    "zh clean": ("zh-CN", "match_zh.tsv"),
+    "zh asr": ("zh-CN", "match_zh_asr.tsv"),
+    "zh traditional": ("zh-CN", "match_zh_trad.tsv"),
+    "en": ("en-US", "match_en.tsv"),
+}
+
+
+def read_set(name: str) -> list[tuple[str | None, str]]:
+    """(intent or None, text) rows of a held-out file."""
+    with open(DATA / name, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [(None if r["intent"] == "-" else r["intent"], r["text"]) for r in rows]
+
+
+def split(rows: list, which: str) -> list:
+    """'dev' = even lines (used to tune the few settings), 'test' = odd lines, 'all' = both."""
+    if which == "all":
+        return rows
+    return rows[0::2] if which == "dev" else rows[1::2]
+
+
+def evaluate(m: Matcher, rows: list[tuple[str | None, str]]) -> dict[str, float]:
+    """top-1 on lines with an intent, top-3, and the false-match rate on lines that should match nothing."""
+    pos = neg = hit = hit3 = false = 0
+    times = []
+    for label, text in rows:
+        t0 = time.perf_counter()
+        r = m.match(text)
+        times.append(time.perf_counter() - t0)
+        if label is None:
+            neg += 1
+            false += r.intent is not None
+        else:
+            pos += 1
+            hit += r.intent == label
+            hit3 += label in [c.intent for c in r.candidates[:3]]
+    return {
+        "n": pos,
+        "none_n": neg,
+        "top1": hit / max(pos, 1),
+        "top3": hit3 / max(pos, 1),
+        "false": false / max(neg, 1),
+        "times": times,
+    }
+
+
+def errors(m: Matcher, rows: list[tuple[str | None, str]], limit: int = 40) -> None:
+    """Print the misses (for looking at, not for tuning on the test half)."""
+    shown = 0
+    for label, text in rows:
+        r = m.match(text)
+        if r.intent != label and shown < limit:
+            shown += 1
+            top = ", ".join(f"{c.intent} {c.score:.2f}" for c in r.candidates[:3])
+            print(f"  want {label or '-':22} got {r.intent or '-':22} | {text}  [{top}]")
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))]
+
+
+def big_playbook(base: pb.Playbook, n_intents: int, seed: int = 0) -> pb.Playbook:
+    """A generated playbook of n intents, each with 6 examples recombined from the real ones."""
+    rnd = random.Random(seed)
+    pool = [ex for it in base.intents for ex in it.examples]
+    intents = []
+    for i in range(n_intents):
+        exs = []
+        for _ in range(6):
+            a, b = rnd.choice(pool), rnd.choice(pool)
+            exs.append(a[: max(2, len(a) // 2)] + b[len(b) // 2 :] + str(i))
+        intents.append(Intent(f"gen-{i}", f"generated {i}", tuple(exs), "answer"))
+    return replace(base, intents=tuple(intents))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--split", default="all", choices=["all", "dev", "test"])
+    ap.add_argument("--errors", action="store_true", help="print misses")
+    ap.add_argument("--no-speed", action="store_true", help="quality only")
+    ap.add_argument("--threshold", type=float, help="override the decision threshold")
+    args = ap.parse_args()
+    settings = Settings() if args.threshold is None else replace(Settings(), threshold=args.threshold)
+
+    matchers: dict[str, Matcher] = {}
+    print(f"quality ({args.split} lines)")
+    print(f"{'set':16} {'lines':>6} {'top-1':>7} {'top-3':>7} {'none':>6} {'false':>7}")
+    all_times: list[float] = []
+    for name, (lang, file) in SETS.items():
+        if not (DATA / file).exists():
+            print(f"{name:16} missing {file}")
+            continue
+        if lang not in matchers:
+            matchers[lang] = Matcher(pb.load(language=lang, user_overrides=False), settings=settings)
+        rows = split(read_set(file), args.split)
+        r = evaluate(matchers[lang], rows)
+        if lang == "zh-CN":
+            all_times += r["times"]
+        print(f"{name:16} {r['n']:6d} {r['top1']:7.3f} {r['top3']:7.3f} {r['none_n']:6d} {r['false']:7.3f}")
+        if args.errors:
+            errors(matchers[lang], rows)
+    if args.no_speed:
+        return 0
+
+    print("\nspeed")
+    ms = [t * 1000 for t in all_times]
+    print(f"per utterance, default zh-CN playbook: p50 {statistics.median(ms):.2f} ms, p99 {pct(ms, 0.99):.2f} ms")
+
+    t0 = time.perf_counter()
+    book = pb.load(language="zh-CN", user_overrides=False)
+    t1 = time.perf_counter()
+    Matcher(book, encoder=matchers["zh-CN"].encoder)
+    t2 = time.perf_counter()
+    print(f"load default playbook: parse {1000 * (t1 - t0):.0f} ms + index {1000 * (t2 - t1):.0f} ms (embeddings cached)")
+
+    big = big_playbook(book, 5000)
+    t0 = time.perf_counter()
+    bm = Matcher(big, encoder=matchers["zh-CN"].encoder)
+    print(f"5,000-intent playbook built in {time.perf_counter() - t0:.1f} s (30,000 examples)")
+    times = []
+    for _, text in read_set("match_zh.tsv")[:300]:
+        t0 = time.perf_counter()
+        bm.match(text)
+        times.append((time.perf_counter() - t0) * 1000)
+    print(f"per utterance, 5,000 intents: p50 {statistics.median(times):.2f} ms, p99 {pct(times, 0.99):.2f} ms")
+
+    walls = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "callassist", "match", "再不还钱就去你单位找你领导"],
+            check=True,
+            capture_output=True,
+        )
+        walls.append(time.perf_counter() - t0)
+    print(f"`callassist match` one line, cold process: best {min(walls):.2f} s, worst {max(walls):.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
