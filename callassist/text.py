@@ -77,9 +77,14 @@ def strip_fillers(text: str, fillers: Iterable[str] = ZH_FILLERS) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+# Words that start with 一 but are no number: 八百一共 is 800 + 一共, not 801.
+_YI_WORDS = re.compile("一(?=[共起下直般样定些旦切致同点儿天])")
+
+
 def mask_numbers(text: str) -> str:
     """Replace amounts and counts (12, 一千五百, 三期) by '#': the number rarely decides the intent."""
-    return _NUMBER_RE.sub("#", text)
+    text = _YI_WORDS.sub("\x00", text)
+    return _NUMBER_RE.sub("#", text).replace("\x00", "一")
 
 
 class SynonymRewriter:
@@ -119,7 +124,7 @@ def normalize(text: str, rewrite: SynonymRewriter | None = None) -> str:
 
 
 @lru_cache(maxsize=8192)
-def _char_pinyin(ch: str) -> str:
+def char_pinyin(ch: str) -> str:
     from pypinyin import Style, lazy_pinyin
 
     return lazy_pinyin(ch, style=Style.NORMAL)[0]
@@ -138,7 +143,7 @@ def pinyin_syllables(text: str) -> list[str]:
             if word:
                 out.append(word)
                 word = ""
-            out.append(_char_pinyin(ch))
+            out.append(char_pinyin(ch))
         elif ch.isspace():
             if word:
                 out.append(word)
