@@ -158,7 +158,10 @@ def _cmd_listen(args: argparse.Namespace) -> int:
     from callassist.audio import models as M
     from callassist.audio.live import sources_for
     from callassist.audio.recognizer import Recognizer
+    from callassist.audio.sources import resolve_device
 
+    for device in (args.mic, args.agent) if args.agent is not None else (args.mic,):
+        resolve_device(device)  # no device, or no PortAudio: say so before loading a model
     srcs = sources_for(args.mic, args.agent)
     path = M.find_model(args.model, language=args.lang)
     print(f"loading {path.name} …", file=sys.stderr)
