@@ -1,0 +1,313 @@
+"""Subcommands for records: verify, import, export, list, search (added to `callassist` by cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from callassist.record.paths import FILE_MODE, RecordError, os_problem
+
+
+def ui_lang() -> str:
+    """'zh' when the user's locale is Chinese, else 'en' (for list and search)."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def _root(args: argparse.Namespace) -> Path:
+    from callassist.record.paths import transcripts_root
+
+    return transcripts_root(getattr(args, "transcripts", None))
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+# -- verify -------------------------------------------------------------------------------------
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from callassist.record.export import fmt_duration, status_text
+    from callassist.record.paths import resolve_record
+    from callassist.record.verify import BROKEN, INTERRUPTED, OPEN, VERIFIED, load
+
+    root = _root(args)
+    worst = 0
+    for arg in args.calldir:
+        rec = load(resolve_record(arg, root))
+        lang = rec.language if rec.header else ui_lang()
+        zh = lang == "zh"
+        word = {VERIFIED: "OK", INTERRUPTED: "OK (interrupted)", OPEN: "NOT CLOSED", BROKEN: "BROKEN"}[rec.status]
+        _out(f"{word}  {rec.folder}")
+        _out(f"  {status_text(rec, lang)}")
+        for p in rec.problems:
+            if not p.fatal and p.code != "no-close":
+                _out(f"  {'注意' if zh else 'note'}: {p.message(lang)}")
+        if rec.header is not None:
+            events = len(rec.events)
+            dur = fmt_duration(rec.duration)
+            _out(
+                f"  {'行数' if zh else 'lines'}: {rec.lines} · {'时长' if zh else 'duration'}: {dur or '-'}"
+                + f" · {'事件' if zh else 'events'}: {events}"
+            )
+            label = "最终摘要" if zh else "final digest"
+            if rec.status != VERIFIED:
+                label = "校验到的最后一行摘要" if zh else "digest of the last good line"
+            _out(f"  {label}: {rec.final_digest}")
+        if rec.audio is not None:
+            a = rec.audio
+            if not a.exists:
+                state = "缺失" if zh else "MISSING"
+            elif a.checked:
+                state = ("一致" if zh else "matches") if a.ok else ("不一致" if zh else "DOES NOT MATCH")
+            else:
+                state = "录音未结束，无可比对的摘要" if zh else "no digest to compare yet (call not closed)"
+            _out(f"  {'录音' if zh else 'audio'} {a.file}: {a.actual or a.expected or ''} {state}".rstrip())
+        if rec.status in (BROKEN, OPEN):
+            worst = 1
+    return worst
+
+
+# -- import -------------------------------------------------------------------------------------
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from callassist.record.importer import import_log
+
+    result = import_log(
+        args.logfile, _root(args), lender=args.lender or "", agent=args.agent or "", started=args.started
+    )
+    zh = ui_lang() == "zh"
+    if result.started_from == "file time":
+        _err(
+            "注意：日志里没有日期，按文件修改日期计（可用 --started 指定）"
+            if zh
+            else "note: the log has no date; the file's date was used (give --started to set it)"
+        )
+    _err(
+        f"已导入 {result.utterances} 句，{result.suggestions} 条建议，{result.alerts} 条警示"
+        if zh
+        else f"imported {result.utterances} lines, {result.suggestions} suggestions, {result.alerts} alerts"
+    )
+    _out(str(result.folder))
+    return 0
+
+
+# -- export -------------------------------------------------------------------------------------
+
+
+def _write_output(path: Path, text: str) -> None:
+    """Write an export privately and atomically."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise RecordError(f"{path}: cannot write the export: {os_problem(e)}") from None
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from callassist.record.doc import render
+    from callassist.record.export import export
+    from callassist.record.paths import resolve_record
+    from callassist.record.verify import BROKEN, OPEN, load
+
+    root = _root(args)
+    records = [load(resolve_record(d, root)) for d in args.calldir]
+    for rec in records:
+        if rec.header is None:
+            raise RecordError(f"{rec.journal}: cannot be exported: {rec.summary_line()}")
+        if rec.status in (BROKEN, OPEN):
+            _err(f"warning: {rec.folder}: {rec.summary_line()}")
+    out = Path(args.output) if args.output else None
+    if args.format == "mediation":
+        from callassist.record.mediation import mediation_doc
+
+        html = out is not None and out.suffix.lower() in (".html", ".htm")
+        text = render(mediation_doc(records, args.lang, redacted=args.redact), "html" if html else "md")
+    else:
+        text = export(records, args.format, args.lang, redacted=args.redact)
+    if out is None:
+        _out(text)
+    else:
+        _write_output(out, text)
+        _err(f"wrote {out}")
+    return 0
+
+
+# -- list and search ----------------------------------------------------------------------------
+
+
+def _width(s: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for r in rows:
+        cells = [c + " " * (widths[i] - _width(c)) for i, c in enumerate(r)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _short_time(iso_text: str) -> str:
+    from callassist.record.verify import parse_time
+
+    t = parse_time(iso_text)
+    return t.strftime("%Y-%m-%d %H:%M") if t else "?"
+
+
+STATUS = {
+    "zh": {"verified": "已校验", "interrupted": "已中断", "open": "未结束", "broken": "已损坏"},
+    "en": {"verified": "verified", "interrupted": "interrupted", "open": "open", "broken": "BROKEN"},
+}
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from callassist.record.export import fmt_duration
+    from callassist.record.index import Index
+
+    root = _root(args)
+    lang = ui_lang()
+    zh = lang == "zh"
+    with Index(root) as idx:
+        done = idx.refresh()
+        records = idx.records()
+    for folder in done.recovered:
+        _err(f"已标记为中断：{folder}" if zh else f"marked interrupted: {folder}")
+    if not records:
+        _err(f"{root} 中还没有通话记录" if zh else f"no call records in {root}")
+        return 0
+    head = (
+        ["日期", "对方", "时长", "事件", "警示", "状态", "文件夹"]
+        if zh
+        else ["date", "lender", "duration", "events", "alerts", "status", "folder"]
+    )
+    rows = [head]
+    for r in records:
+        status = STATUS[lang].get(r.status, r.status)
+        if r.mode == "rehearsal":
+            status += "（演练）" if zh else " (rehearsal)"
+        rows.append(
+            [
+                _short_time(r.started),
+                r.lender or "-",
+                fmt_duration(r.duration) or "-",
+                str(r.events),
+                str(r.alerts),
+                status,
+                r.folder.name,
+            ]
+        )
+    _out(_table(rows))
+    broken = [r for r in records if r.status == "broken"]
+    for r in broken:
+        _err(f"{r.folder.name}: {r.problem}")
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from callassist.record.index import Index
+    from callassist.record.verify import parse_time
+
+    text = " ".join(args.text).strip()
+    if not text:
+        raise RecordError("search: give the text to look for")
+    root = _root(args)
+    lang = ui_lang()
+    zh = lang == "zh"
+    with Index(root) as idx:
+        idx.refresh()
+        hits = idx.search(text)
+    if not hits:
+        _err(f"没有找到“{text}”" if zh else f"no lines with '{text}'")
+        return 1
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    labels = {"me": "我" if zh else "me", "agent": "对方" if zh else "agent", "unknown": "?"}
+    kinds = {
+        "note": "备注" if zh else "note",
+        "bookmark": "书签" if zh else "bookmark",
+        "agreed": "约定" if zh else "agreed",
+    }
+    for h in hits:
+        t = parse_time(h.at) or parse_time(h.started)
+        when = t.strftime("%Y-%m-%d %H:%M:%S") if t else "?"
+        who = labels.get(h.speaker, h.speaker) if h.kind == "utterance" else kinds.get(h.kind, h.kind)
+        line = h.text
+        if color:
+            i = line.lower().find(text.lower())
+            if i >= 0:
+                line = line[:i] + "\x1b[1;33m" + line[i : i + len(text)] + "\x1b[0m" + line[i + len(text) :]
+        _out(f"{when}  {h.lender or '-'}  {who}: {line}  [{h.folder.name} #{h.seq}]")
+    return 0
+
+
+# -- wiring -------------------------------------------------------------------------------------
+
+
+def _transcripts_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--transcripts",
+        metavar="DIR",
+        help="records folder (default: $CALLASSIST_TRANSCRIPTS, then 'transcripts' in config.toml, then ./transcripts)",
+    )
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Add verify, import, export, list and search to the `callassist` parser."""
+    v = sub.add_parser("verify", help="check a record's hash chain, closing line and audio digest (exit 1 if not)")
+    v.add_argument("calldir", nargs="+", metavar="CALLDIR", help="record folder (or its journal.jsonl)")
+    _transcripts_option(v)
+    v.set_defaults(func=_cmd_verify)
+
+    i = sub.add_parser("import", help="turn a written log ('agent: ...' / 'me: ...') into a record")
+    i.add_argument("logfile", metavar="LOGFILE", help="text file: lines like '[14:03:12] agent: ...' or 'me: ...'")
+    i.add_argument("--lender", metavar="NAME", help="the lender or platform")
+    i.add_argument("--agent", metavar="NAME", help="the agent's name")
+    i.add_argument("--started", metavar="ISO-TIME", help="when the call started, e.g. 2026-11-20T14:03")
+    _transcripts_option(i)
+    i.set_defaults(func=_cmd_import)
+
+    e = sub.add_parser("export", help="a record for people (md, html, json, txt) or a mediation / complaint pack")
+    e.add_argument("calldir", nargs="+", metavar="CALLDIR", help="record folder(s); several for a mediation pack")
+    e.add_argument(
+        "--format",
+        choices=["md", "html", "json", "txt", "mediation"],
+        default="md",
+        help="output format (default md); mediation writes HTML when -o ends in .html",
+    )
+    e.add_argument(
+        "--redact", action="store_true", help="mask ID, bank card and phone numbers and e-mails (in the export only)"
+    )
+    e.add_argument("--lang", choices=["zh", "en"], help="language of the export (default: the playbook's)")
+    e.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+    _transcripts_option(e)
+    e.set_defaults(func=_cmd_export)
+
+    ls = sub.add_parser("list", help="the saved calls: date, lender, duration, events, alerts, status")
+    _transcripts_option(ls)
+    ls.set_defaults(func=_cmd_list)
+
+    s = sub.add_parser("search", help="find lines in all records (Chinese substrings included)")
+    s.add_argument("text", nargs="+", metavar="TEXT", help="what to look for")
+    _transcripts_option(s)
+    s.set_defaults(func=_cmd_search)

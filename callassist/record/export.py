@@ -1,0 +1,467 @@
+"""Export records for people: Markdown, HTML (printable on A4), JSON or text, optionally redacted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from callassist.plan import money
+from callassist.record.doc import Code, Doc, Entry, Fields, Heading, Para, render
+from callassist.record.journal import iso, now
+from callassist.record.redact import redact, redact_event, redact_header
+from callassist.record.verify import BROKEN, INTERRUPTED, OPEN, VERIFIED, Record, parse_time
+
+FORMATS = ("md", "html", "json", "txt")
+
+L = {
+    "zh": {
+        "record": "通话记录",
+        "records": "通话记录（{n} 个）",
+        "details": "通话信息",
+        "highlights": "要点",
+        "transcript": "通话内容",
+        "verification": "完整性校验",
+        "started": "开始时间",
+        "duration": "时长",
+        "direction": "方向",
+        "outgoing": "我方拨出",
+        "incoming": "对方来电",
+        "unknown_direction": "未记录",
+        "lender": "贷款机构 / 平台",
+        "agent": "对方人员",
+        "agent_id": "工号",
+        "company": "所属公司",
+        "numbers": "电话号码",
+        "mode": "记录方式",
+        "playbook": "话术手册",
+        "app": "软件版本",
+        "folder": "记录文件夹",
+        "modes": {
+            "live": "实时通话（语音识别）",
+            "typed": "通话中手动输入",
+            "rehearsal": "演练（非真实通话）",
+            "import": "由文字记录导入",
+            "transcribe": "由录音文件转写",
+        },
+        "me": "我",
+        "agent_who": "对方",
+        "unknown": "未知",
+        "suggestion": "建议回答：{title}（匹配度 {score:.2f}）",
+        "alert": "警示：{alert}",
+        "rule": "依据：{rule}",
+        "note": "备注：{text}",
+        "bookmark": "书签{label}",
+        "bookmark_ref": "指向：“{text}”",
+        "agreed": "约定：{terms}",
+        "stage": "进入阶段：{title}",
+        "system": "系统：{kind}",
+        "speaker": "更正：第 {ref} 条的说话人为“{who}”（原为“{was}”）",
+        "audio": "开始录音：{file}（{n} 个声道：{channels}）",
+        "close": "通话结束",
+        "interrupted": "通话中断：没有正常结束（程序被终止、崩溃或断电），下次启动时如实标记",
+        "torn": "（最后一行未写完，已如实记录其大小和摘要）",
+        "alerts_none": "本次通话未出现警示。",
+        "alerts_n": "警示 {n} 条",
+        "agreed_none": "没有记录约定事项。",
+        "amount": "金额 {v} 元",
+        "periods": "分 {v} 期",
+        "per_period": "每期 {v} 元",
+        "first_due": "首期还款日 {v}",
+        "waived": "减免：{v}",
+        "words": "原话：{v}",
+        "sep": "；",
+        "status": "校验结果",
+        "status_verified": "通过：哈希链完整，通话正常结束。",
+        "status_interrupted": "通过：哈希链完整；通话中途中断，已如实标记。",
+        "status_open": "未结束：哈希链完整，但没有结束行。",
+        "status_broken": "未通过：{why}",
+        "final_digest": "最终摘要（SHA-256）",
+        "journal_sha": "记录文件 journal.jsonl 的 SHA-256",
+        "audio_sha": "录音文件 {file} 的 SHA-256",
+        "audio_label": "录音文件",
+        "audio_none": "无录音",
+        "how": "如何核验：在保存原始记录的电脑上运行下面的命令；或用任何 SHA-256 工具计算文件摘要并与上面的值比对。",
+        "derived": "说明：录音文件（如有）是原始证据；文字内容由录音经语音识别得到或由用户输入，仅供参考，不能替代录音。",
+        "redacted": "本导出件已隐去身份证号、银行卡号、手机号和邮箱；隐去后的内容无法与上面的摘要比对，请以原始记录为准。",
+        "lines_cut": "第 {line} 行及以后的内容因校验失败未列出。",
+        "exported": "导出时间",
+        "yes": "是",
+    },
+    "en": {
+        "record": "Call record",
+        "records": "Call records ({n})",
+        "details": "Call details",
+        "highlights": "Highlights",
+        "transcript": "Transcript",
+        "verification": "Verification",
+        "started": "Started",
+        "duration": "Duration",
+        "direction": "Direction",
+        "outgoing": "I called them",
+        "incoming": "They called me",
+        "unknown_direction": "not recorded",
+        "lender": "Creditor / collector",
+        "agent": "Agent",
+        "agent_id": "Staff number",
+        "company": "Company",
+        "numbers": "Phone numbers",
+        "mode": "How it was recorded",
+        "playbook": "Playbook",
+        "app": "Software",
+        "folder": "Record folder",
+        "modes": {
+            "live": "live call (speech recognition)",
+            "typed": "typed during the call",
+            "rehearsal": "rehearsal (not a real call)",
+            "import": "imported from a written log",
+            "transcribe": "transcribed from an audio file",
+        },
+        "me": "Me",
+        "agent_who": "Agent",
+        "unknown": "Unknown",
+        "suggestion": "Suggested answer: {title} (score {score:.2f})",
+        "alert": "Alert: {alert}",
+        "rule": "Rule: {rule}",
+        "note": "Note: {text}",
+        "bookmark": "Bookmark{label}",
+        "bookmark_ref": "on: “{text}”",
+        "agreed": "Agreed: {terms}",
+        "stage": "Stage: {title}",
+        "system": "System: {kind}",
+        "speaker": "Correction: line {ref} was said by {who} (was {was})",
+        "audio": "Recording started: {file} ({n} channels: {channels})",
+        "close": "Call ended",
+        "interrupted": "Call interrupted: it did not end normally (killed, crashed or lost power); marked when "
+        "callassist next started",
+        "torn": "(the last line was only partly written; its size and digest are recorded)",
+        "alerts_none": "No alerts in this call.",
+        "alerts_n": "{n} alerts",
+        "agreed_none": "No agreed terms were recorded.",
+        "amount": "amount ${v}",
+        "periods": "{v} payments",
+        "per_period": "${v} each",
+        "first_due": "first due {v}",
+        "waived": "waived: {v}",
+        "words": "in their words: {v}",
+        "sep": "; ",
+        "status": "Result",
+        "status_verified": "OK: the hash chain is intact and the call was closed normally.",
+        "status_interrupted": "OK: the hash chain is intact; the call was cut off and is marked as interrupted.",
+        "status_open": "NOT CLOSED: the hash chain is intact but there is no closing line.",
+        "status_broken": "FAILED: {why}",
+        "final_digest": "Final digest (SHA-256)",
+        "journal_sha": "SHA-256 of journal.jsonl",
+        "audio_sha": "SHA-256 of {file}",
+        "audio_label": "Audio file",
+        "audio_none": "no audio",
+        "how": "How to check: run the command below on the computer that holds the original record, or compute "
+        "the files' SHA-256 with any tool and compare it with the values above.",
+        "derived": "Note: the audio file, if any, is the original evidence. The text was derived from it by speech "
+        "recognition or typed by the user; it is a guide and does not replace the audio.",
+        "redacted": "This export masks ID, card and phone numbers and e-mail addresses; masked text cannot be checked "
+        "against the digests above. The original record is the reference.",
+        "lines_cut": "Lines from {line} on are not shown because verification failed there.",
+        "exported": "Exported",
+        "yes": "yes",
+    },
+}
+
+
+def labels(lang: str) -> dict:
+    """The label table for 'zh' or 'en'."""
+    return L["en" if lang == "en" else "zh"]
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """12:05 or 1:02:03."""
+    if seconds is None:
+        return ""
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def fmt_started(rec: Record) -> str:
+    """Start time with its UTC offset and zone name."""
+    h = rec.header or {}
+    started = rec.started
+    if started is None:
+        return ""
+    zone = h.get("time_zone") or ""
+    text = started.strftime("%Y-%m-%d %H:%M:%S") + f" (UTC{started.strftime('%z')[:3]}:{started.strftime('%z')[3:]}"
+    return text + (f", {zone})" if zone else ")")
+
+
+def event_time(rec: Record, ev: dict) -> str:
+    """An event's time in the call's own offset: HH:MM:SS, with the date when it is not the start date."""
+    t = parse_time(ev.get("at"))
+    start = rec.started
+    if t is None:
+        return ""
+    if start is not None:
+        t = t.astimezone(start.tzinfo)
+        if t.date() != start.date():
+            return t.strftime("%m-%d %H:%M:%S")
+    return t.strftime("%H:%M:%S")
+
+
+def who(lang: str, speaker: str) -> str:
+    """The label of a speaker."""
+    lab = labels(lang)
+    return {"me": lab["me"], "agent": lab["agent_who"]}.get(speaker, lab["unknown"])
+
+
+def agreed_terms(ev: dict, lang: str) -> str:
+    """Agreed terms as one line."""
+    lab = labels(lang)
+    parts = []
+    if ev.get("amount") is not None:
+        parts.append(lab["amount"].format(v=money(float(ev["amount"]))))
+    if ev.get("periods"):
+        parts.append(lab["periods"].format(v=ev["periods"]))
+    if ev.get("per_period") is not None:
+        parts.append(lab["per_period"].format(v=money(float(ev["per_period"]))))
+    if ev.get("first_due"):
+        parts.append(lab["first_due"].format(v=ev["first_due"]))
+    if ev.get("waived"):
+        parts.append(lab["waived"].format(v=("、" if lang == "zh" else ", ").join(ev["waived"])))
+    if ev.get("text"):
+        parts.append(lab["words"].format(v=ev["text"]))
+    return lab["sep"].join(parts)
+
+
+def status_text(rec: Record, lang: str) -> str:
+    """The verification result in words."""
+    lab = labels(lang)
+    if rec.status == VERIFIED:
+        return lab["status_verified"]
+    if rec.status == INTERRUPTED:
+        return lab["status_interrupted"]
+    if rec.status == OPEN:
+        return lab["status_open"]
+    return lab["status_broken"].format(why=rec.summary_line(lang))
+
+
+def _detail(ev: dict) -> str:
+    skip = {"seq", "type", "at", "prev", "hash", "kind"}
+    return ", ".join(f"{k}={v}" for k, v in ev.items() if k not in skip and v not in (None, "", [], {}))
+
+
+def timeline(rec: Record, lang: str, *, redacted: bool = False) -> list[Entry]:
+    """Every event of the record as a transcript entry."""
+    lab = labels(lang)
+    red = redact if redacted else (lambda s: s)
+    speakers = {u["seq"]: u["speaker"] for u in rec.utterances()}
+    texts = {e["seq"]: e.get("text", "") for e in rec.events if e.get("type") == "utterance"}
+    out: list[Entry] = []
+    for ev in rec.events:
+        kind = ev.get("type")
+        t = event_time(rec, ev)
+        if kind == "utterance":
+            sp = speakers.get(ev["seq"], ev.get("speaker", "unknown"))
+            out.append(Entry(t, who(lang, sp), red(ev.get("text", "")), sp if sp in ("me", "agent") else "unknown"))
+        elif kind == "suggestion":
+            out.append(
+                Entry(
+                    t,
+                    "",
+                    lab["suggestion"].format(
+                        title=ev.get("title") or ev.get("intent"), score=float(ev.get("score") or 0)
+                    ),
+                    "suggestion",
+                )
+            )
+        elif kind == "alert":
+            rule = lab["rule"].format(rule=ev["rule"]) if ev.get("rule") else ""
+            out.append(Entry(t, "", lab["alert"].format(alert=ev.get("alert", "")), "alert", rule))
+        elif kind == "note":
+            out.append(Entry(t, "", lab["note"].format(text=red(ev.get("text", ""))), "note"))
+        elif kind == "bookmark":
+            label = red(ev.get("label") or "")
+            ref = ev.get("ref")
+            detail = lab["bookmark_ref"].format(text=red(texts[ref])) if ref in texts else ""
+            out.append(
+                Entry(
+                    t,
+                    "",
+                    lab["bookmark"].format(
+                        label=f"：{label}" if lang == "zh" and label else f": {label}" if label else ""
+                    ),
+                    "bookmark",
+                    detail,
+                )
+            )
+        elif kind == "agreed":
+            terms = agreed_terms(redact_event(ev) if redacted else ev, lang)
+            out.append(Entry(t, "", lab["agreed"].format(terms=terms), "agreed"))
+        elif kind == "stage":
+            out.append(Entry(t, "", lab["stage"].format(title=ev.get("title") or ev.get("stage")), "stage"))
+        elif kind == "system":
+            out.append(Entry(t, "", lab["system"].format(kind=ev.get("kind", "")), "system", _detail(ev)))
+        elif kind == "speaker":
+            out.append(
+                Entry(
+                    t,
+                    "",
+                    lab["speaker"].format(
+                        ref=ev.get("ref"), who=who(lang, ev.get("speaker", "")), was=who(lang, ev.get("was", ""))
+                    ),
+                    "system",
+                )
+            )
+        elif kind == "audio":
+            chans = ev.get("channels") or []
+            out.append(
+                Entry(
+                    t, "", lab["audio"].format(file=ev.get("file"), n=len(chans), channels=", ".join(chans)), "system"
+                )
+            )
+        elif kind == "close":
+            reason = ev.get("reason") or ""
+            out.append(Entry(t, "", lab["close"], "system", "" if reason == "ended" else reason))
+        elif kind == "interrupted":
+            out.append(Entry(t, "", lab["interrupted"], "system", lab["torn"] if ev.get("torn") else ""))
+        else:
+            out.append(Entry(t, "", str(kind), "system", _detail(ev)))
+    return out
+
+
+def details_fields(rec: Record, lang: str, *, redacted: bool = False) -> Fields:
+    """The call's header as label/value rows."""
+    lab = labels(lang)
+    h = redact_header(rec.header or {}) if redacted else (rec.header or {})
+    agent = h.get("agent") or {}
+    pb = h.get("playbook") or {}
+    rows = [
+        (lab["started"], fmt_started(rec)),
+        (lab["duration"], fmt_duration(rec.duration)),
+        (
+            lab["direction"],
+            {"outgoing": lab["outgoing"], "incoming": lab["incoming"]}.get(
+                h.get("direction", ""), lab["unknown_direction"]
+            ),
+        ),
+        (lab["lender"], h.get("lender", "")),
+        (lab["agent"], agent.get("name", "")),
+        (lab["agent_id"], agent.get("id", "")),
+        (lab["company"], agent.get("company", "")),
+        (lab["numbers"], ", ".join(h.get("numbers") or [])),
+        (lab["mode"], lab["modes"].get(h.get("mode", ""), h.get("mode", ""))),
+        (lab["playbook"], f"{pb.get('title', '')} ({pb.get('id', '')}, sha256 {str(pb.get('sha256', ''))[:12]}…)"),
+        (lab["app"], h.get("platform") or h.get("app", "")),
+        (lab["folder"], str(rec.folder)),
+    ]
+    return Fields(tuple(rows))
+
+
+def verification_blocks(rec: Record, lang: str, *, redacted: bool = False, level: int = 2) -> list:
+    """The verification section: result, digests, and how to check them."""
+    lab = labels(lang)
+    rows = [
+        (lab["status"], status_text(rec, lang)),
+        (lab["final_digest"], rec.final_digest),
+        (lab["journal_sha"], rec.journal_sha256),
+    ]
+    if rec.audio is not None:
+        rows.append((lab["audio_sha"].format(file=rec.audio.file), rec.audio.actual or rec.audio.expected or ""))
+    else:
+        rows.append((lab["audio_label"], lab["audio_none"]))
+    blocks: list = [Heading(level, lab["verification"]), Fields(tuple(rows))]
+    cut = rec.fatal
+    if cut is not None and cut.line:
+        blocks.append(Para(lab["lines_cut"].format(line=cut.line), "alert"))
+    blocks.append(Para(lab["how"], "note"))
+    cmd = f'callassist verify "{rec.folder}"'
+    if rec.audio is not None:
+        cmd += f'\nsha256sum "{rec.folder / rec.audio.file}"'
+    blocks.append(Code(cmd))
+    blocks.append(Para(lab["derived"], "muted"))
+    if redacted:
+        blocks.append(Para(lab["redacted"], "note"))
+    return blocks
+
+
+def record_doc(rec: Record, lang: str | None = None, *, redacted: bool = False, level: int = 1) -> Doc:
+    """One record as a document."""
+    lang = lang or rec.language
+    lab = labels(lang)
+    h = rec.header or {}
+    title = lab["record"]
+    started = rec.started
+    if started is not None:
+        title += " " + started.strftime("%Y-%m-%d %H:%M")
+    if h.get("lender"):
+        title += f" · {h['lender']}"
+    doc = Doc(title, lang)
+    doc.add(Heading(level, title))
+    if rec.status == BROKEN:
+        doc.add(Para(status_text(rec, lang), "alert"))
+    doc.add(Heading(level + 1, lab["details"]), details_fields(rec, lang, redacted=redacted))
+    entries = timeline(rec, lang, redacted=redacted)
+    highlights = [e for e in entries if e.kind in ("alert", "agreed", "bookmark", "note")]
+    doc.add(Heading(level + 1, lab["highlights"]))
+    if not any(e.kind == "alert" for e in highlights):
+        doc.add(Para(lab["alerts_none"]))
+    if not any(e.kind == "agreed" for e in highlights):
+        doc.add(Para(lab["agreed_none"]))
+    doc.add(*highlights)
+    doc.add(Heading(level + 1, lab["transcript"]), *entries)
+    doc.add(*verification_blocks(rec, lang, redacted=redacted, level=level + 1))
+    return doc
+
+
+def records_doc(records: Sequence[Record], lang: str | None = None, *, redacted: bool = False) -> Doc:
+    """One or several records as one document."""
+    if len(records) == 1:
+        return record_doc(records[0], lang, redacted=redacted)
+    lang = lang or records[0].language
+    lab = labels(lang)
+    doc = Doc(lab["records"].format(n=len(records)), lang)
+    doc.add(Heading(1, doc.title))
+    for rec in records:
+        doc.extend(record_doc(rec, lang, redacted=redacted, level=2))
+    return doc
+
+
+def record_json(rec: Record, lang: str, *, redacted: bool = False) -> dict:
+    """One record as a JSON object (events as in the journal, redacted if asked)."""
+    header = redact_header(rec.header or {}) if redacted else rec.header
+    events = [redact_event(e) for e in rec.events] if redacted else rec.events
+    audio = None
+    if rec.audio is not None:
+        audio = {
+            "file": rec.audio.file,
+            "sha256": rec.audio.actual or rec.audio.expected,
+            "expected": rec.audio.expected,
+            "bytes": rec.audio.size,
+            "matches": rec.audio.ok if rec.audio.checked else None,
+        }
+    return {
+        "folder": str(rec.folder),
+        "status": rec.status,
+        "problems": [{"line": p.line, "code": p.code, "message": p.message(lang)} for p in rec.problems],
+        "final_digest": rec.final_digest,
+        "journal_sha256": rec.journal_sha256,
+        "audio": audio,
+        "header": header,
+        "events": events,
+    }
+
+
+def export(records: Sequence[Record], fmt: str, lang: str | None = None, *, redacted: bool = False) -> str:
+    """Render records as md, html, json or txt."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    lang = lang or (records[0].language if records else "zh")
+    if fmt == "json":
+        data = {
+            "format": "callassist-export",
+            "version": 1,
+            "exported": iso(now()),
+            "redacted": redacted,
+            "note": labels(lang)["derived"] + (" " + labels(lang)["redacted"] if redacted else ""),
+            "records": [record_json(r, lang, redacted=redacted) for r in records],
+        }
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return render(records_doc(records, lang, redacted=redacted), fmt)

@@ -1,0 +1,239 @@
+"""Turn a written log of a call (`agent: ...` / `me: ...`, optionally `[14:03:12]` first) into a normal record.
+
+The matcher runs on the agent's lines, so suggestions and alerts are in the record as they would have been
+live. The log itself is copied into the record folder and its SHA-256 kept in the header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+from callassist.record.paths import FILE_MODE, RecordError, RecordWriteError, os_problem
+
+SPEAKER_WORDS = {
+    "agent": "agent",
+    "them": "agent",
+    "they": "agent",
+    "collector": "agent",
+    "caller": "agent",
+    "rep": "agent",
+    "对方": "agent",
+    "客服": "agent",
+    "催收": "agent",
+    "me": "me",
+    "i": "me",
+    "我": "me",
+    "本人": "me",
+    "unknown": "unknown",
+    "?": "unknown",
+    "未知": "unknown",
+    "note": "note",
+    "备注": "note",
+}
+_LINE = re.compile(
+    r"^\s*(?:[\[(（【]\s*(?P<stamp>(?:\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}(?::\d{2})?)\s*[\])）】]\s*)?"
+    r"(?P<who>[^\s:：]{1,12}?)\s*[:：]\s*(?P<text>.*)$"
+)
+
+
+class LogImportError(RecordError):
+    """A log that cannot be imported; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One entry of the log."""
+
+    lineno: int
+    speaker: str  # me, agent, unknown or note
+    text: str
+    stamp: str | None
+
+
+def parse_log(text: str, path: str = "LOGFILE") -> list[LogLine]:
+    """Entries of a log; a line without a known speaker continues the entry above it."""
+    out: list[LogLine] = []
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip().lstrip("\ufeff")
+        if not line or line.startswith("#"):
+            continue
+        m = _LINE.match(line)
+        speaker = SPEAKER_WORDS.get(m.group("who").strip().lower()) if m else None
+        if m and speaker:
+            out.append(LogLine(n, speaker, m.group("text").strip(), m.group("stamp")))
+        elif out:
+            prev = out[-1]
+            sep = "" if _cjk_edge(prev.text, line) else " "
+            out[-1] = LogLine(prev.lineno, prev.speaker, (prev.text + sep + line).strip(), prev.stamp)
+        else:
+            raise LogImportError(
+                f"{path}:{n}: expected a line like 'agent: ...' or 'me: ...' (optionally '[14:03:12] ' first), "
+                f"got {line[:40]!r}"
+            )
+    out = [e for e in out if e.text]
+    if not out:
+        raise LogImportError(f"{path}: no lines like 'agent: ...' or 'me: ...' found")
+    return out
+
+
+def _cjk_edge(a: str, b: str) -> bool:
+    from callassist.text import has_cjk
+
+    return bool(a) and has_cjk(a[-1]) and has_cjk(b[:1])
+
+
+def parse_started(value: str) -> datetime:
+    """--started: an ISO time; without an offset it is local time."""
+    try:
+        dt = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise LogImportError(
+            f"--started: {value!r} is not an ISO time (e.g. 2026-11-20T14:03 or 2026-11-20 14:03:00+08:00)"
+        ) from None
+    return dt if dt.tzinfo else dt.astimezone()
+
+
+def _stamp_time(stamp: str, day: datetime) -> datetime:
+    if " " in stamp or "T" in stamp:
+        dt = datetime.fromisoformat(stamp.replace(" ", "T"))
+        return dt if dt.tzinfo else dt.replace(tzinfo=day.tzinfo)
+    parts = [int(p) for p in stamp.split(":")]
+    t = time(parts[0], parts[1], parts[2] if len(parts) > 2 else 0)
+    return datetime.combine(day.date(), t, tzinfo=day.tzinfo)
+
+
+def assign_times(entries: list[LogLine], started: datetime, path: str) -> list[datetime | None]:
+    """Absolute times of the entries: stamps on the start date, rolling over midnight."""
+    out: list[datetime | None] = []
+    day = started
+    last: datetime | None = None
+    for e in entries:
+        if not e.stamp:
+            out.append(None)
+            continue
+        try:
+            t = _stamp_time(e.stamp, day)
+        except ValueError:
+            raise LogImportError(f"{path}:{e.lineno}: {e.stamp!r} is not a time of day") from None
+        if last is not None and t < last - timedelta(hours=12) and not (" " in e.stamp or "T" in e.stamp):
+            day = day + timedelta(days=1)  # the call went past midnight
+            t = t + timedelta(days=1)
+        out.append(t)
+        last = t
+    return out
+
+
+@dataclass(frozen=True)
+class Imported:
+    """The new record."""
+
+    folder: Path
+    final_digest: str
+    utterances: int
+    suggestions: int
+    alerts: int
+    started_from: str  # "--started", "log", "file time"
+
+
+def import_log(
+    logfile: str | Path,
+    transcripts_dir: Path,
+    *,
+    lender: str = "",
+    agent: str = "",
+    started: str | None = None,
+    playbook=None,
+    matcher=None,
+) -> Imported:
+    """Import a log file as a record (mode 'import'); returns where it went."""
+    from callassist import playbook as pb
+    from callassist import profile as prof
+    from callassist.session import CallSession
+    from callassist.text import has_cjk
+
+    path = Path(logfile)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise LogImportError(f"{path}: file not found") from None
+    except OSError as e:
+        raise LogImportError(f"{path}: cannot read: {os_problem(e)}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")  # logs saved by Chinese Windows editors
+        except UnicodeDecodeError as e:
+            raise LogImportError(f"{path}: not UTF-8 or GB18030 text (byte {e.start})") from None
+    entries = parse_log(text, str(path))
+    if started:
+        start, source = parse_started(started), "--started"
+    else:
+        first = next((e.stamp for e in entries if e.stamp and (" " in e.stamp or "T" in e.stamp)), None)
+        if first:
+            start, source = parse_started(first), "log"
+        else:
+            start, source = datetime.fromtimestamp(path.stat().st_mtime).astimezone(), "file time"
+    times = assign_times(entries, start, str(path))
+    stamped = [t for t in times if t is not None]
+    date_only = bool(started) and len(started.strip()) == 10
+    if (source == "file time" or date_only) and stamped:
+        # Only times of day in the log: the call started at the first of them, on the file's date.
+        start = stamped[0]
+        times = assign_times(entries, start, str(path))
+        stamped = [t for t in times if t is not None]
+    if playbook is None:
+        language = "zh-CN" if has_cjk(text) else "en-US"
+        playbook = pb.load(language=language)
+    values = prof.values(prof.load())
+    source_info = {
+        "file": path.name,
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "bytes": len(raw),
+        "copy": "source" + (path.suffix if path.suffix and len(path.suffix) <= 6 else ".txt"),
+        "started_from": source,
+    }
+    session = CallSession.start(
+        transcripts_dir,
+        playbook,
+        matcher=matcher,
+        values=values,
+        lender=lender,
+        agent_name=agent,
+        direction="unknown",
+        mode="import",
+        started_at=start,
+        source=source_info,
+    )
+    counts = {"utterance": 0, "suggestion": 0, "alert": 0}
+    with session:
+        _copy(raw, session.folder / source_info["copy"])
+        for e, t in zip(entries, times, strict=True):
+            if e.speaker == "note":
+                session.note(e.text)
+                continue
+            offset = (t - start).total_seconds() if t is not None else None
+            session.utterance(e.speaker, e.text, at=t, start=offset)
+        for ev in session.events:
+            if ev["type"] in counts:
+                counts[ev["type"]] += 1
+        duration = (stamped[-1] - start).total_seconds() if stamped else None
+        info = session.close("imported", duration=max(0.0, duration) if duration is not None else None)
+    return Imported(info.folder, info.final_digest, counts["utterance"], counts["suggestion"], counts["alert"], source)
+
+
+def _copy(data: bytes, dest: Path) -> None:
+    """A private copy of the imported log beside the journal."""
+    try:
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        raise RecordWriteError(f"{dest}: cannot copy the log into the record: {os_problem(e)}") from None

@@ -1,0 +1,269 @@
+"""Exports for people (md, html, json, txt), redaction, and the mediation / complaint pack."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+import pytest
+
+from callassist.record import RecordError, load
+from callassist.record.doc import Doc, Entry, Heading, Para, Table, render, to_html, to_markdown
+from callassist.record.export import export
+from callassist.record.mediation import check_same_lender, mediation_doc
+from callassist.record.redact import redact
+from callassist.session import CallSession
+from tests.record_helpers import CST, StubMatcher, make_record, tiny_playbook
+
+
+@pytest.fixture
+def rec(tmp_path):
+    return load(make_record(tmp_path / "tr", numbers=["13812345678"], direction="incoming"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("身份证11010519900101123X。", "身份证11**************3X。"),
+        ("id 110105199001011234", "id 11**************34"),
+        ("卡号 6222 0212 3456 7890 123 谢谢", "卡号 **** **** **** ***0 123 谢谢"),
+        ("card 6222021234567890", "card ************7890"),
+        ("手机13812345678好", "手机138****5678好"),
+        ("+86 138 1234 5678", "+86 138 **** 5678"),
+        ("mail zhang.san@qq.com.", "mail z***@qq.com."),
+        ("call (555) 123-4567", "call (***) ***-4567"),
+        ("SSN 123-45-6789", "SSN ***-**-6789"),
+        (
+            "欠款20000元分24期，每期998.48元，2026-11-20 14:03:12",
+            "欠款20000元分24期，每期998.48元，2026-11-20 14:03:12",
+        ),
+    ],
+)
+def test_redaction_patterns(text, expected):
+    assert redact(text) == expected
+
+
+def test_markdown_export_has_everything(rec):
+    md = export([rec], "md")
+    assert md.startswith("# 通话记录 2026-11-20 14:03 · 借呗")
+    for want in (
+        "对方来电",
+        "王",
+        "再不还就告诉你家人",
+        "⚠ 警示：以告知家人相威胁",
+        "依据：个人信息保护法第10条",
+        "备注：对方语气很凶",
+        "书签：威胁",
+        "约定：金额 20,000.00 元；分 24 期；每期 998.48 元",
+        "首期还款日 2026-12-15",
+        "减免：罚息",
+        "完整性校验",
+        rec.final_digest,
+        rec.journal_sha256,
+        "callassist verify",
+        "UTC+08:00",
+    ):
+        assert want in md, want
+    assert re.search(r"^- `(\d\d-\d\d )?\d\d:\d\d:\d\d` \*\*对方\*\* 再不还就告诉你家人$", md, re.M)
+    assert "13812345678" in md  # not redacted unless asked
+
+
+def test_redact_changes_the_export_only(rec):
+    before = (rec.folder / "journal.jsonl").read_bytes()
+    for fmt in ("md", "html", "txt", "json"):
+        out = export([rec], fmt, redacted=True)
+        masked = r"138\*\*\*\*5678" if fmt == "md" else "138****5678"  # Markdown escapes the stars
+        assert "13812345678" not in out and masked in out, fmt
+    assert (rec.folder / "journal.jsonl").read_bytes() == before
+    assert "13812345678" in before.decode()
+    data = json.loads(export([rec], "json", redacted=True))
+    assert data["redacted"] is True and data["records"][0]["header"]["numbers"] == ["138****5678"]
+    assert "masks" not in data["note"] and "隐去" in data["note"]
+
+
+def test_html_is_printable_a4_and_escapes(tmp_path):
+    s = CallSession.start(tmp_path, tiny_playbook(), matcher=StubMatcher(), lender="<b>坏</b>")
+    s.utterance("agent", "<script>alert(1)</script> 你好 & 再见")
+    rec = load(s.close().folder)
+    html = export([rec], "html")
+    assert html.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in html and '<meta charset="utf-8">' in html
+    assert "@page { size: A4" in html and "Noto Sans CJK SC" in html and "Microsoft YaHei" in html
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; 你好 &amp; 再见" in html
+    assert "&lt;b&gt;坏&lt;/b&gt;" in html
+    assert html.count("<table") == html.count("</table>") and html.count("<ol") == html.count("</ol>")
+
+
+def test_json_export_keeps_events_and_verification(rec):
+    data = json.loads(export([rec], "json"))
+    r = data["records"][0]
+    assert data["format"] == "callassist-export" and r["status"] == "verified"
+    assert r["final_digest"] == rec.final_digest and r["events"] == rec.events and r["header"] == rec.header
+
+
+def test_text_export_and_english_labels(rec):
+    txt = export([rec], "txt", "en")
+    assert "Call record 2026-11-20 14:03" in txt and "Agent: 再不还就告诉你家人" in txt
+    assert "⚠ Alert: 以告知家人相威胁" in txt and "They called me" in txt and "OK: the hash chain is intact" in txt
+
+
+def test_broken_and_interrupted_records_say_so(tmp_path):
+    folder = make_record(tmp_path / "a")
+    p = folder / "journal.jsonl"
+    p.write_bytes(p.read_bytes().replace("语气很凶".encode(), "语气很好".encode()))
+    md = export([load(folder)], "md")
+    assert "未通过" in md and "修改" in md and "第 " in md
+    from callassist.record.recover import recover
+
+    cut = make_record(tmp_path / "b", close=False)
+    recover(cut)
+    assert "通话中途中断" in export([load(cut)], "md")
+
+
+def test_several_records_in_one_export(tmp_path):
+    a = load(make_record(tmp_path / "tr"))
+    b = load(make_record(tmp_path / "tr"))
+    md = export([a, b], "md")
+    assert md.startswith("# 通话记录（2 个）") and md.count("## 通话记录 ") == 2
+    assert len(json.loads(export([a, b], "json"))["records"]) == 2
+
+
+def test_doc_renderers_share_one_model():
+    doc = Doc("T", "en").add(
+        Heading(1, "T"), Para("a|b *c*"), Table(("x", "y"), (("1|2", "3"),)), Entry("10:00", "Agent", "hi", "agent")
+    )
+    md = to_markdown(doc)
+    assert r"a\|b \*c\*" in md and r"| 1\|2 | 3 |" in md and "- `10:00` **Agent** hi" in md
+    assert '<li class="agent"><span class="t">10:00</span>' in to_html(doc)
+
+
+def _pack_records(tmp_path, lender="借呗", n=4, hour=23):
+    """Calls from the same lender on two days; one late at night; the last with an agreement."""
+    out = []
+    base = datetime(2026, 11, 20, 9, 0, tzinfo=CST)
+    for i in range(n):
+        started = base + timedelta(hours=i) if i < n - 1 else base.replace(hour=hour)
+        s = CallSession.start(
+            tmp_path,
+            tiny_playbook(),
+            matcher=StubMatcher(),
+            lender=lender,
+            agent_name=f"催收员{i % 2}",
+            agent_id=f"88{i % 2}",
+            agent_company="某某资产管理公司",
+            numbers=["02112345678"],
+            direction="incoming",
+            started_at=started,
+            values={
+                "name": "张三",
+                "debt": "20,000.00",
+                "apr": "18",
+                "periods": "24",
+                "monthly": "998.48",
+                "hardship": "失业三个月",
+            },
+        )
+        s.utterance("agent", "再不还就告诉你家人" if i % 2 == 0 else "你什么时候还钱")
+        s.utterance("me", "我想分期")
+        if i == n - 1:
+            s.agreed(periods=24, per_period=998.48, first_due="2026-12-15", waived=["罚息"])
+        out.append(load(s.close().folder))
+    return out
+
+
+def test_mediation_pack_chinese(tmp_path):
+    records = _pack_records(tmp_path)
+    md = render(mediation_doc(records, "zh"), "md")
+    sections = [
+        "# 金融消费纠纷调解申请书（草稿）",
+        "## 申请人",
+        "## 被申请人",
+        "## 请求事项",
+        "## 事实与理由",
+        "## 证据清单",
+    ]
+    positions = [md.index(s) for s in sections]
+    assert positions == sorted(positions)
+    assert "张三" in md and "借呗" in md and "催收员0" in md and "880" in md and "某某资产管理公司" in md
+    assert "请求被申请人确认并履行双方于2026年11月20日电话中约定的还款方案：分 24 期；每期 998.48 元" in md
+    assert "请求按约定减免罚息" in md and "停止事实与理由中所列的不当催收行为" in md
+    assert "失业三个月" in md and "18%" in md and "20,000.00 元" in md
+    assert "“再不还就告诉你家人” → 以告知家人相威胁" in md and "个人信息保护法第10条" in md
+    assert "对方来电超过 3 次" in md and "22:00–08:00 来电" in md
+    for r in records:
+        assert r.journal_sha256 in md and r.final_digest in md
+    assert "运营商通话详单" in md and "申请人（签名）" in md and "此致" in md
+
+
+def test_mediation_pack_english_and_html(tmp_path):
+    records = _pack_records(tmp_path, lender="Acme Recovery", n=9, hour=22)
+    doc = mediation_doc(records, "en")
+    md = render(doc, "md")
+    for want in (
+        "# Complaint about a debt collector (draft)",
+        "## Your information",
+        "## The company",
+        "## What happened",
+        "## What would be a fair resolution",
+        "## Attachments",
+        "consumerfinance.gov",
+        "more than 7 calls in 7 days",
+        "1692c(a)(1)",
+        "Confirm in writing",
+    ):
+        assert want in md, want
+    html = render(doc, "html")
+    assert '<html lang="en">' in html and "@page { size: A4" in html
+
+
+def test_mediation_needs_one_lender_and_real_calls(tmp_path):
+    a = _pack_records(tmp_path / "a", lender="借呗", n=1)
+    b = _pack_records(tmp_path / "b", lender="微粒贷", n=1)
+    with pytest.raises(RecordError, match="different lenders: 借呗 .*微粒贷"):
+        check_same_lender(a + b)
+    assert check_same_lender(a + _pack_records(tmp_path / "c", lender=" 借 呗", n=1)) == "借呗"
+    s = CallSession.start(tmp_path / "r", tiny_playbook(), matcher=StubMatcher(), mode="rehearsal", lender="借呗")
+    with pytest.raises(RecordError, match="rehearsal"):
+        check_same_lender(a + [load(s.close().folder)])
+
+
+def _cli(*args, env_extra=None):
+    env = dict(os.environ, **(env_extra or {}))
+    return subprocess.run([sys.executable, "-m", "callassist", *args], capture_output=True, text=True, env=env)
+
+
+def test_export_cli_files_and_errors(tmp_path):
+    records = _pack_records(tmp_path / "tr", n=2)
+    folders = [str(r.folder) for r in records]
+    out = tmp_path / "pack.html"
+    p = _cli("export", *folders, "--format", "mediation", "-o", str(out))
+    assert p.returncode == 0, p.stderr
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and "申请人" in out.read_text()
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    p = _cli("export", folders[0], "--format", "txt", "--redact", "--lang", "en")
+    assert p.returncode == 0 and "Call record" in p.stdout
+    p = _cli("export", folders[0], "--format", "mediation")
+    assert p.stdout.startswith("# 金融消费纠纷调解申请书")
+    p = _cli("export", str(tmp_path / "nope"))
+    assert p.returncode == 2 and "no such record folder" in p.stderr and "Traceback" not in p.stderr
+    # A folder name alone is looked up in the records folder.
+    name = records[0].folder.name
+    p = _cli("export", name, "--format", "json", env_extra={"CALLASSIST_TRANSCRIPTS": str(tmp_path / "tr")})
+    assert p.returncode == 0 and json.loads(p.stdout)["records"][0]["status"] == "verified"
+
+
+def test_verify_cli_exit_codes(tmp_path):
+    good = make_record(tmp_path / "tr")
+    p = _cli("verify", str(good), env_extra={"LANG": "en_US.UTF-8"})
+    assert p.returncode == 0 and p.stdout.startswith("OK ") and load(good).final_digest in p.stdout
+    bad = make_record(tmp_path / "tr")
+    j = bad / "journal.jsonl"
+    j.write_bytes(j.read_bytes().replace("分期".encode(), "分文".encode(), 1))
+    p = _cli("verify", str(bad))
+    assert p.returncode == 1 and p.stdout.startswith("BROKEN") and re.search(r"第 \d+ 行：", p.stdout)
+    assert "Traceback" not in p.stderr
+    p = _cli("verify", str(j))  # the journal path works too
+    assert p.returncode == 1

@@ -1,0 +1,141 @@
+"""`callassist import`: a written log becomes a normal record, matched as if live."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from datetime import datetime
+
+import pytest
+
+from callassist import playbook as pb
+from callassist.matcher import Matcher
+from callassist.record import load
+from callassist.record.importer import LogImportError, assign_times, import_log, parse_log, parse_started
+from tests.record_helpers import CST
+
+LOG = """\
+[14:03:12] agent: 你好，这里是借呗，我姓王
+[14:03:20] me: 你好，我想协商一下分期还款
+[14:03:41] 对方：再不还我们就打电话给你爸妈
+还有你的同事
+[14:04:02] 我: 请不要联系我的家人，我的手机是 13812345678
+note: 对方语气很凶
+[14:05:10] agent: 你把钱转到我个人微信上
+"""
+
+
+@pytest.fixture(scope="module")
+def zh():
+    book = pb.load(language="zh-CN", user_overrides=False)
+    return book, Matcher(book)
+
+
+def test_parse_log_speakers_times_continuations():
+    entries = parse_log(LOG)
+    assert [(e.speaker, e.stamp) for e in entries] == [
+        ("agent", "14:03:12"),
+        ("me", "14:03:20"),
+        ("agent", "14:03:41"),
+        ("me", "14:04:02"),
+        ("note", None),
+        ("agent", "14:05:10"),
+    ]
+    assert entries[2].text == "再不还我们就打电话给你爸妈还有你的同事" and entries[2].lineno == 3
+    en = parse_log("Agent: we will sue you\n  today\nMe: please send it in writing\n(09:15) them: ok")
+    assert [e.text for e in en] == ["we will sue you today", "please send it in writing", "ok"]
+    assert en[2].stamp == "09:15" and en[2].speaker == "agent"
+
+
+def test_parse_log_errors_name_the_line():
+    with pytest.raises(LogImportError, match=r"call.txt:2: expected a line like 'agent: \.\.\.'"):
+        parse_log("# a comment\nhello there\nagent: hi", "call.txt")
+    with pytest.raises(LogImportError, match="no lines"):
+        parse_log("\n\n# nothing\n", "empty.txt")
+
+
+def test_times_roll_over_midnight():
+    entries = parse_log("[23:59:50] agent: a\n[00:00:10] me: b")
+    start = datetime(2026, 11, 20, 23, 59, 50, tzinfo=CST)
+    a, b = assign_times(entries, start, "x")
+    assert (b - a).total_seconds() == 20 and b.day == 21
+
+
+def test_started_must_be_iso():
+    assert parse_started("2026-11-20T14:03").hour == 14
+    with pytest.raises(LogImportError, match="--started"):
+        parse_started("yesterday")
+
+
+def test_import_makes_a_verified_record_with_alerts(tmp_path, zh):
+    book, matcher = zh
+    log = tmp_path / "call.txt"
+    log.write_text(LOG, encoding="utf-8")
+    result = import_log(
+        log, tmp_path / "tr", lender="借呗", agent="王", started="2026-11-20", playbook=book, matcher=matcher
+    )
+    rec = load(result.folder)
+    assert rec.status == "verified"
+    h = rec.header
+    assert h["mode"] == "import" and h["lender"] == "借呗" and h["agent"]["name"] == "王"
+    assert h["started"].startswith("2026-11-20T14:03:12") and h["direction"] == "unknown"
+    assert h["source"]["sha256"] == hashlib.sha256(log.read_bytes()).hexdigest()
+    assert (result.folder / "source.txt").read_bytes() == log.read_bytes()
+    assert oct(os.stat(result.folder / "source.txt").st_mode & 0o777) == "0o600"
+    utts = [e for e in rec.events if e["type"] == "utterance"]
+    assert [u["speaker"] for u in utts] == ["agent", "me", "agent", "me", "agent"]
+    assert utts[2]["at"].startswith("2026-11-20T14:03:41") and utts[2]["start"] == 29.0
+    alerts = {e["intent"] for e in rec.events if e["type"] == "alert"}
+    assert "threat-family" in alerts and result.alerts == len([e for e in rec.events if e["type"] == "alert"])
+    note = next(e for e in rec.events if e["type"] == "note")
+    assert note["text"] == "对方语气很凶" and note["at"] is None
+    assert rec.closing["duration"] == 118.0
+
+
+def test_import_without_date_uses_file_date(tmp_path, zh):
+    book, matcher = zh
+    log = tmp_path / "call.txt"
+    log.write_text("[09:00:00] agent: 你好\n[09:00:30] me: 你好\n", encoding="utf-8")
+    ts = datetime(2026, 3, 4, 12, 0).timestamp()
+    os.utime(log, (ts, ts))
+    result = import_log(log, tmp_path / "tr", playbook=book, matcher=matcher)
+    assert result.started_from == "file time"
+    assert load(result.folder).header["started"].startswith("2026-03-04T09:00:00")
+
+
+def test_import_gb18030_log(tmp_path, zh):
+    book, matcher = zh
+    log = tmp_path / "old.txt"
+    log.write_bytes("agent: 你好\nme: 你好\n".encode("gb18030"))
+    result = import_log(log, tmp_path / "tr", started="2026-01-02T10:00", playbook=book, matcher=matcher)
+    assert [e["text"] for e in load(result.folder).events if e["type"] == "utterance"] == ["你好", "你好"]
+
+
+def test_import_missing_file_is_one_line(tmp_path):
+    with pytest.raises(LogImportError, match="nope.txt: file not found"):
+        import_log(tmp_path / "nope.txt", tmp_path / "tr")
+
+
+def test_import_cli_prints_the_folder(tmp_path):
+    log = tmp_path / "call.txt"
+    log.write_text("[10:00:00] agent: we will sue you tomorrow\n[10:00:05] me: please send that in writing\n")
+    env = dict(os.environ, CALLASSIST_TRANSCRIPTS=str(tmp_path / "tr"), LANG="en_US.UTF-8")
+    p = subprocess.run(
+        [sys.executable, "-m", "callassist", "import", str(log), "--lender", "Acme", "--started", "2026-11-20T10:00"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert p.returncode == 0, p.stderr
+    folder = p.stdout.strip()
+    assert folder.startswith(str(tmp_path / "tr")) and "imported 2 lines" in p.stderr
+    assert load(folder).status == "verified" and load(folder).language == "en"
+    bad = subprocess.run(
+        [sys.executable, "-m", "callassist", "import", str(log), "--started", "soon"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--started" in bad.stderr
