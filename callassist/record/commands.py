@@ -48,22 +48,22 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         lang = rec.language if rec.header else ui_lang()
         zh = lang == "zh"
         word = {VERIFIED: "OK", INTERRUPTED: "OK (interrupted)", OPEN: "NOT CLOSED", BROKEN: "BROKEN"}[rec.status]
+        c = "：" if zh else ": "
         _out(f"{word}  {rec.folder}")
         _out(f"  {status_text(rec, lang)}")
         for p in rec.problems:
             if not p.fatal and p.code != "no-close":
-                _out(f"  {'注意' if zh else 'note'}: {p.message(lang)}")
+                _out(f"  {'注意' if zh else 'note'}{c}{p.message(lang)}")
         if rec.header is not None:
-            events = len(rec.events)
-            dur = fmt_duration(rec.duration)
+            dur = fmt_duration(rec.duration) or "-"
             _out(
-                f"  {'行数' if zh else 'lines'}: {rec.lines} · {'时长' if zh else 'duration'}: {dur or '-'}"
-                + f" · {'事件' if zh else 'events'}: {events}"
+                f"  {'行数' if zh else 'lines'}{c}{rec.lines} · {'时长' if zh else 'duration'}{c}{dur} · "
+                f"{'事件' if zh else 'events'}{c}{len(rec.events)}"
             )
             label = "最终摘要" if zh else "final digest"
             if rec.status != VERIFIED:
                 label = "校验到的最后一行摘要" if zh else "digest of the last good line"
-            _out(f"  {label}: {rec.final_digest}")
+            _out(f"  {label}{c}{rec.final_digest}")
         if rec.audio is not None:
             a = rec.audio
             if not a.exists:
@@ -72,7 +72,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                 state = ("一致" if zh else "matches") if a.ok else ("不一致" if zh else "DOES NOT MATCH")
             else:
                 state = "录音未结束，无可比对的摘要" if zh else "no digest to compare yet (call not closed)"
-            _out(f"  {'录音' if zh else 'audio'} {a.file}: {a.actual or a.expected or ''} {state}".rstrip())
+            _out(f"  {'录音' if zh else 'audio'} {a.file}{c}{a.actual or a.expected or ''} {state}".rstrip())
         if rec.status in (BROKEN, OPEN):
             worst = 1
     return worst

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from callassist.record.doc import BLANK, Doc, Entry, Fields, Heading, Items, Para, Table
-from callassist.record.export import agreed_terms, fmt_duration, who
+from callassist.record.export import agreed_terms, event_time, fmt_duration, who
 from callassist.record.paths import RecordError
 from callassist.record.redact import redact, redact_header
 from callassist.record.verify import BROKEN, OPEN, Record, file_sha256, parse_time
@@ -59,6 +59,11 @@ class _Pack:
             self.values.update({k: v for k, v in ((r.header or {}).get("values") or {}).items() if v})
         if redacted:
             self.values = {k: redact(v) for k, v in self.values.items()}
+
+    @property
+    def has_audio(self) -> bool:
+        """Whether any of the calls has its recording."""
+        return any(r.audio is not None and r.audio.exists for r in self.records)
 
     def header(self, r: Record) -> dict:
         return redact_header(r.header or {}) if self.redacted else (r.header or {})
@@ -128,7 +133,9 @@ class _Pack:
                         break
                 if odd:
                     notes.append(f"call before 8 a.m. or after 9 p.m. ({EN_HOURS})")
-            rows.append((day, str(len(calls)), str(len(inc)), str(len(odd)), "; ".join(notes)))
+            rows.append(
+                (day, str(len(calls)), str(len(inc)), str(len(odd)), ("；" if lang == "zh" else "; ").join(notes))
+            )
         return rows
 
     def evidence(self, lang: str) -> list[tuple[str, ...]]:
@@ -179,6 +186,21 @@ class _Pack:
                 )
             )
             src = (r.header or {}).get("source")
+            if isinstance(src, dict) and src.get("sha256") and not src.get("copy"):
+                # transcribed from a recording made elsewhere (e.g. the phone's dialer): the original is the user's
+                rows.append(
+                    (
+                        f"原始录音 {src.get('file', '')}（{day}）"
+                        if zh
+                        else f"Original recording {src.get('file', '')} ({day})",
+                        "申请人手机或录音设备上的原始文件" if zh else "the original file on my phone or recorder",
+                        "通话的全部内容（文字记录由其转写）"
+                        if zh
+                        else "everything said (the log was transcribed from it)",
+                        str(src["sha256"]),
+                        "",
+                    )
+                )
             if isinstance(src, dict) and src.get("copy"):
                 rows.append(
                     (
@@ -241,8 +263,7 @@ class _Pack:
             moments = 0
             for e in r.events:
                 kind = e.get("type")
-                at = parse_time(e.get("at"))
-                tt = at.astimezone(r.started.tzinfo).strftime("%H:%M:%S") if at and r.started else ""
+                tt = event_time(r, e)
                 if kind == "alert":
                     said = self.red(texts.get(e.get("ref"), ""))
                     sp = who(lang, speakers.get(e.get("ref"), "agent"))
@@ -423,8 +444,12 @@ def pack_zh(p: _Pack) -> Doc:
         Heading(2, "证据清单"),
         Table(("序号", "证据名称", "来源", "证明内容", "SHA-256", "原始载体位置"), tuple(p.evidence("zh"))),
         Para(
-            "通话录音为原始证据，保存在上表所列位置，未经编辑；提交的是其副本，可用 SHA-256 值与原件核对。"
-            "文字记录由录音识别或手工输入，派生于录音，仅供查阅。",
+            (
+                "通话录音为原始证据，保存在上表所列位置，未经编辑；提交的是其副本，可用 SHA-256 值与原件核对。"
+                if p.has_audio
+                else ""
+            )
+            + "文字记录由录音识别或手工输入，派生于录音；每份记录可用 `callassist verify` 或上表的 SHA-256 值核对。",
             "muted",
         ),
         Para("此致"),
@@ -495,9 +520,14 @@ def pack_en(p: _Pack) -> Doc:
             ("No.", "Document", "Source", "What it shows", "SHA-256", "Where the original is"), tuple(p.evidence("en"))
         ),
         Para(
-            "The call recordings are the original evidence and are kept unedited where listed; the copies attached "
-            "can be checked against them with the SHA-256 values. The written log is derived from the audio or "
-            "typed during the call.",
+            (
+                "The call recordings are the original evidence and are kept unedited where listed; the copies "
+                "attached can be checked against them with the SHA-256 values. "
+                if p.has_audio
+                else ""
+            )
+            + "The written logs are derived from the audio or typed during the call; each can be checked with "
+            "`callassist verify` or the SHA-256 values above.",
             "muted",
         ),
         Fields((("Signature", ""), ("Date", ""))),
