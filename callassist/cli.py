@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
-        args = parser.parse_args(["demo"])
+        args = parser.parse_args(["app"])
     try:
         return args.func(args)
     except CallassistError as e:

@@ -1,0 +1,81 @@
+"""Journal events as transcript entries: one function for the live call and the review browser alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from callassist.tui.widgets.transcript import Entry, Transcript
+
+
+def clock_of(at: object) -> str:
+    """HH:MM:SS of an ISO time (in the offset it was recorded with)."""
+    return at[11:19] if isinstance(at, str) and len(at) >= 19 else ""
+
+
+def _num(v: object) -> str:
+    return f"{v:,.2f}" if isinstance(v, float) else str(v)
+
+
+def agreed_text(event: dict, t: Callable[..., str]) -> str:
+    """An agreed term in one line: amount · periods × per period · first due · waived · their words."""
+    parts = []
+    for key in ("amount", "periods", "per_period", "first_due"):
+        v = event.get(key)
+        if v not in (None, ""):
+            parts.append(f"{t('agreed.' + key)} {_num(v)}")
+    if event.get("waived"):
+        parts.append(f"{t('agreed.waived').split('（')[0].split(' (')[0]}: {', '.join(event['waived'])}")
+    if event.get("text"):
+        parts.append(f"“{event['text']}”")
+    return " · ".join(parts)
+
+
+def apply(view: Transcript, event: dict, t: Callable[..., str], *, suggestions: bool = False) -> int | None:
+    """Show one journal event in a transcript; returns the index of the entry it added or changed, if any."""
+    kind = event.get("type")
+    at = clock_of(event.get("at"))
+    seq = event.get("seq")
+    if kind == "utterance":
+        return view.add(Entry("utterance", event.get("text", ""), event.get("speaker", "unknown"), at, seq))
+    if kind == "speaker":
+        i = view.index_of_seq(event.get("ref", -1))
+        if i is not None:
+            e = view.entries[i]
+            view.update_entry(i, Entry(e.kind, e.text, event.get("speaker", e.speaker), e.at, e.seq, e.bookmarked))
+        return i
+    if kind == "bookmark":
+        ref = event.get("ref")
+        i = view.index_of_seq(ref) if ref is not None else None
+        if i is not None:
+            e = view.entries[i]
+            view.update_entry(i, Entry(e.kind, e.text, e.speaker, e.at, e.seq, True))
+            if event.get("label"):
+                return view.add(Entry("bookmark", event["label"], at=at, seq=seq))
+            return i
+        return view.add(Entry("bookmark", event.get("label") or t("call.bookmarked"), at=at, seq=seq))
+    if kind == "alert":
+        rule = event.get("rule")
+        text = event.get("alert", "") + (f" — {t('call.rule')}: {rule}" if rule else "")
+        return view.add(Entry("alert", text, at=at, seq=seq))
+    if kind == "suggestion":
+        if not suggestions:
+            return None
+        return view.add(
+            Entry(
+                "suggestion", f"{event.get('title', event.get('intent'))} {event.get('score', 0):.2f}", at=at, seq=seq
+            )
+        )
+    if kind == "note":
+        return view.add(Entry("note", event.get("text", ""), at=at, seq=seq))
+    if kind == "agreed":
+        return view.add(Entry("agreed", agreed_text(event, t), at=at, seq=seq))
+    if kind == "stage":
+        return view.add(Entry("stage", event.get("title") or event.get("stage", ""), at=at, seq=seq))
+    if kind == "system":
+        detail = " ".join(
+            f"{k}={v}" for k, v in event.items() if k not in ("seq", "type", "at", "kind", "prev", "hash")
+        )
+        return view.add(Entry("system", f"{event.get('kind', '')} {detail}".strip(), at=at, seq=seq))
+    if kind in ("interrupted",):
+        return view.add(Entry("system", kind, at=at, seq=seq))
+    return None

@@ -1,0 +1,81 @@
+"""What every screen shares: UI text, the theme key, and binding descriptions in the UI language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+
+from callassist.tui.strings import translator
+
+if TYPE_CHECKING:
+    from callassist.tui.app import CallAssist
+    from callassist.tui.services import Services
+
+T = TypeVar("T", bound=type)
+_LOCALIZED: dict[tuple[type, str], type] = {}
+
+
+def localized(cls: T, lang: str) -> T:
+    """A subclass of a screen whose binding descriptions (written as string keys) are in the UI language.
+
+    Textual reads BINDINGS from the classes, so translated copies of the bindings of the class and its bases
+    are made once per class and language.
+    """
+    key = (cls, lang)
+    if key not in _LOCALIZED:
+        t = translator(lang)
+        # The class's own keys first (the footer shows them in this order); a key bound again lower down wins.
+        chosen: list[Binding] = []
+        seen: set[str] = set()
+        for base in cls.__mro__:
+            for b in base.__dict__.get("BINDINGS", []):
+                b = b if isinstance(b, Binding) else Binding(*b)
+                if b.key not in seen:
+                    seen.add(b.key)
+                    chosen.append(_translate(b, t))
+        ns = {"BINDINGS": chosen, "__module__": cls.__module__, "__doc__": cls.__doc__}
+        _LOCALIZED[key] = type(cls.__name__, (cls,), ns, inherit_bindings=False)
+    return _LOCALIZED[key]  # type: ignore[return-value]
+
+
+def _translate(b: Binding, t: Callable[..., str]) -> Binding:
+    group = replace(b.group, description=t(b.group.description)) if b.group else None
+    return replace(b, description=t(b.description), tooltip=t(b.tooltip) if b.tooltip else "", group=group)
+
+
+class Base:
+    """Helpers for screens and dialogs of this app."""
+
+    app: CallAssist
+
+    @property
+    def services(self) -> Services:
+        """The app's services (playbook, profile, paths, ...)."""
+        return self.app.services
+
+    @property
+    def t(self) -> Callable[..., str]:
+        """UI text in the current language."""
+        return self.app.services.t
+
+
+class BaseScreen(Base, Screen):
+    """A full screen of the app."""
+
+    BINDINGS = [
+        Binding("ctrl+t", "app.toggle_theme", "key.theme", id="app.theme"),
+        Binding("f1", "app.toggle_keys", "key.keys", id="app.keys"),
+    ]
+
+
+class BaseDialog(Base, ModalScreen[Any]):
+    """A dialog that dismisses with its result; Escape cancels (None)."""
+
+    BINDINGS = [Binding("escape", "cancel", "key.cancel", id="dialog.cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

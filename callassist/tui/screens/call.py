@@ -1,0 +1,457 @@
+"""The call screen: talking points, live transcript, the suggestion card, typed input, and the call's keys."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Footer, Input
+
+from callassist.playbook import fill
+from callassist.tui import events as ev
+from callassist.tui.runner import Journaled, Matched, SessionClosed, SessionFailed, SessionRunner, SessionStarted
+from callassist.tui.screens.base import BaseScreen
+from callassist.tui.screens.dialogs import ConfirmDialog, TextDialog, agreed_dialog
+from callassist.tui.widgets.points import StagePoints, TalkingPoints
+from callassist.tui.widgets.status import StatusBar
+from callassist.tui.widgets.suggestion import SuggestionCard
+from callassist.tui.widgets.transcript import Transcript
+
+ME_PREFIXES = ("我：", "我:", "me:", "Me:", "ME:")
+CANDIDATES = Binding.Group("key.cands")
+STAGES = Binding.Group("key.stages")
+
+
+class PartialHeard(Message):
+    """Words so far from the recognizer; a newer one for the same speaker replaces one still queued."""
+
+    def __init__(self, speaker: str, text: str) -> None:
+        super().__init__()
+        self.speaker, self.text = speaker, text
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PartialHeard) and message.speaker == self.speaker
+
+
+class LevelChanged(Message):
+    """Input level (0–1); only the latest one queued matters."""
+
+    def __init__(self, level: float) -> None:
+        super().__init__()
+        self.level = level
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LevelChanged)
+
+
+class ListeningChanged(Message):
+    """The recognizer's state: loading, listening, paused, resumed, dropout, stopped, failed."""
+
+    def __init__(self, state: str, detail: str = "", dropouts: int | None = None) -> None:
+        super().__init__()
+        self.state, self.detail, self.dropouts = state, detail, dropouts
+
+
+@dataclass
+class ScreenSink:
+    """What live audio calls from its threads: finals go straight to the session (never dropped), partials
+    and levels become coalesced messages, states become messages."""
+
+    screen: CallScreen
+    runner: SessionRunner
+
+    def final(self, speaker: str, text: str, *, start: float | None, end: float | None, confidence: float | None):
+        """A final utterance (its times are on the audio clock)."""
+        self.runner.submit("utterance", speaker, text, start=start, end=end, confidence=confidence)
+
+    def partial(self, speaker: str, text: str) -> None:
+        """Words so far: shown dim in the transcript and matched early."""
+        self.screen.post_message(PartialHeard(speaker, text))
+        self.runner.partial(speaker, text)
+
+    def level(self, value: float) -> None:
+        """The input level for the meter."""
+        self.screen.post_message(LevelChanged(value))
+
+    def state(self, state: str, detail: str = "", dropouts: int | None = None, record: dict | None = None) -> None:
+        """A change in listening; `record` also writes it to the journal as a system event."""
+        self.screen.post_message(ListeningChanged(state, detail, dropouts))
+        if record is not None:
+            self.runner.submit("system", record.pop("kind"), **record)
+
+
+class CallScreen(BaseScreen):
+    """One call, live or typed. Everything the user does goes through the session thread and into the record."""
+
+    BINDINGS = [
+        Binding("i,slash", "type", "key.type", id="call.type"),
+        Binding("n", "note", "key.note", id="call.note"),
+        Binding("b", "bookmark", "key.bookmark", id="call.bookmark"),
+        Binding("a", "agreed", "key.agreed", id="call.agreed"),
+        Binding("s", "switch_speaker", "key.speaker", id="call.speaker"),
+        Binding("p", "pause", "key.pause", id="call.pause"),
+        Binding("1", "candidate(1)", "key.cand1", id="call.candidate1", group=CANDIDATES),
+        Binding("2", "candidate(2)", "key.cand2", id="call.candidate2", group=CANDIDATES),
+        Binding("0", "candidate(0)", "key.cand1", show=False, id="call.candidate0"),
+        Binding("t", "tick", "key.tick", id="call.tick"),
+        Binding("left_square_bracket", "stage(-1)", "key.prev_stage", id="call.prev_stage", group=STAGES),
+        Binding("right_square_bracket", "stage(1)", "key.next_stage", id="call.next_stage", group=STAGES),
+        Binding("e", "end", "key.end", id="call.end"),
+        Binding("escape", "leave_input", "key.leave", id="call.leave_input"),
+    ]
+
+    def __init__(self, setup: dict | None = None) -> None:
+        super().__init__()
+        self.setup = dict(setup or {})
+        self.session: Any = None
+        self.runner: SessionRunner | None = None
+        self.listener: Any = None
+        self.t0 = 0.0
+        self.ended = False
+        self.dropouts = 0
+        self.listen_state = ""
+
+    # -- layout ----------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        book = self.services.playbook
+        values = self.services.values
+        stages = [StagePoints(s.id, s.title, tuple(fill(p, values) for p in s.points)) for s in book.stages]
+        yield StatusBar(id="status")
+        with Horizontal(id="call-body"):
+            with VerticalScroll(id="points-pane"):
+                yield TalkingPoints(stages, id="points")
+            with Vertical(id="call-right"):
+                yield Transcript(self.speaker_labels(), id="transcript")
+                yield SuggestionCard(book, values, t, id="suggestion")
+        yield Input(placeholder=t("call.input"), id="typed", compact=True)
+        yield Footer(compact=True)
+
+    def speaker_labels(self) -> dict[str, str]:
+        t = self.t
+        return {s: t(f"speaker.{s}") for s in ("agent", "me", "unknown")}
+
+    def on_mount(self) -> None:
+        t = self.t
+        self.query_one("#points-pane").border_title = t("call.points")
+        self.query_one("#transcript").border_title = t("call.transcript")
+        status = self.query_one(StatusBar)
+        status.rec_label = t("call.rec")
+        status.dropout_label = ""
+        self.t0 = self.services.clock()
+        self.set_interval(1.0, self.tick_clock)
+        self.update_stage_label()
+        fut = self.app.matcher_future(self.services.playbook)
+        if not fut.done():
+            self.query_one(SuggestionCard).set_waiting(t("call.loading"))
+        self.start_session()
+        self.start_listening()
+        self.query_one("#typed", Input).focus()
+
+    def tick_clock(self) -> None:
+        self.query_one(StatusBar).elapsed = self.services.clock() - self.t0
+
+    def update_stage_label(self) -> None:
+        points = self.query_one(TalkingPoints)
+        if points.stage is not None:
+            self.query_one(StatusBar).extra = f"{self.t('call.stage')} {points.current + 1}/{len(points.stages)}"
+
+    # -- the session -----------------------------------------------------------------------------
+
+    def start_session(self) -> None:
+        services = self.services
+        fut = self.app.matcher_future(services.playbook)
+        setup = self.setup
+        mode = "typed" if self.will_listen() is False else "live"
+
+        def open_session():
+            from callassist.session import CallSession
+
+            matcher = fut.result()  # on the session thread: waits for the matcher, never the UI
+            numbers = [n.strip() for n in (setup.get("numbers") or "").split(",") if n.strip()]
+            return CallSession.start(
+                services.transcripts,
+                services.playbook,
+                matcher=matcher,
+                values=services.values,
+                lender=setup.get("lender") or services.profile.lender or "",
+                direction="outgoing" if setup.get("_check", True) else "incoming",
+                agent_name=setup.get("agent_name") or "",
+                agent_id=setup.get("agent_id") or "",
+                agent_company=setup.get("agent_company") or "",
+                numbers=numbers,
+                mode=mode,
+                started_at=services.started_at,
+            )
+
+        self.runner = SessionRunner(self, open_session)
+        self.run_worker(self.runner.run, thread=True, group="session", name="session", exit_on_error=False)
+
+    def matcher_ready(self, key: str) -> None:
+        """Called by the app when a matcher finished loading."""
+        card = self.query_one(SuggestionCard)
+        if card.match is None:
+            card.set_waiting(self.t("call.waiting"))
+
+    @on(SessionStarted)
+    def session_started(self, message: SessionStarted) -> None:
+        self.session = message.session
+        status = self.query_one(StatusBar)
+        status.recording = True
+        first = self.services.playbook.stages[0].id if self.services.playbook.stages else None
+        if first and self.runner is not None:
+            self.runner.submit("stage", first)
+
+    @on(Journaled)
+    def journaled(self, message: Journaled) -> None:
+        event = message.event
+        view = self.query_one(Transcript)
+        ev.apply(view, event, self.t)
+        kind = event.get("type")
+        if kind == "utterance" and event.get("speaker") == "me":
+            self.cover_points(event.get("text", ""))
+        elif kind == "stage":
+            self.query_one(TalkingPoints).set_stage(event.get("stage", ""))
+            self.update_stage_label()
+
+    @on(Matched)
+    def matched(self, message: Matched) -> None:
+        card = self.query_one(SuggestionCard)
+        if message.partial and message.match.intent is None:
+            return  # words so far that fit nothing: keep what is shown
+        card.show(message.match)
+
+    @on(SessionFailed)
+    def session_failed(self, message: SessionFailed) -> None:
+        self.notify(self.t("call.error", error=message.error), severity="error", timeout=15)
+        if message.fatal:
+            self.query_one(StatusBar).recording = False
+
+    @on(SessionClosed)
+    def session_closed(self, message: SessionClosed) -> None:
+        self.ended = True
+        self.app.switch_screen(self.app.screen_of("ended", message.info))
+
+    def cover_points(self, text: str) -> None:
+        """Tick the current stage's points that the user's own words covered (the rehearsal coach's reading)."""
+        from callassist import coach
+
+        points = self.query_one(TalkingPoints)
+        st = points.stage
+        if st is None:
+            return
+        lang = self.services.playbook.lang
+        reading = coach.read_reply(text, lang, coach.Numbers.from_values(self.services.values))
+        raw = next((s.points for s in self.services.playbook.stages if s.id == st.id), ())
+        for i, point in enumerate(raw):
+            if coach.point_kinds(point, lang) & set(reading.kinds):
+                points.tick(st.id, i)
+
+    # -- live audio ------------------------------------------------------------------------------
+
+    def will_listen(self) -> bool:
+        return not self.services.typed and (self.services.listener is not None or self.services.model is not None)
+
+    def start_listening(self) -> None:
+        status = self.query_one(StatusBar)
+        if not self.will_listen():
+            status.listening = self.t("call.typed")
+            self.set_class(True, "-typed")
+            return
+        status.listening = self.t("call.loading_model")
+        status.dropout_label = self.t("call.dropouts")
+        status.show_meter = True
+        self.run_worker(self._listen, thread=True, group="listen", name="listen", exit_on_error=False)
+
+    def _listen(self) -> None:
+        """Load the model and start the sources (slow, may fail): a thread worker."""
+        from callassist.tui import speech
+
+        assert self.runner is not None
+        sink = ScreenSink(self, self.runner)
+        factory = self.services.listener or speech.live_audio
+        self.listener = factory(self.services, sink)
+        self.listener.start()
+
+    @on(PartialHeard)
+    def partial_heard(self, message: PartialHeard) -> None:
+        self.query_one(Transcript).set_partial(message.speaker, message.text)
+
+    @on(LevelChanged)
+    def level_changed(self, message: LevelChanged) -> None:
+        self.query_one(StatusBar).level = message.level
+
+    @on(ListeningChanged)
+    def listening_changed(self, message: ListeningChanged) -> None:
+        t = self.t
+        status = self.query_one(StatusBar)
+        state = message.state
+        if message.dropouts is not None:
+            self.dropouts = message.dropouts
+            status.dropouts = message.dropouts
+        labels = {
+            "listening": "call.listening",
+            "resumed": "call.listening",
+            "paused": "call.paused",
+            "stopped": "call.stopped",
+            "failed": "call.stopped",
+            "loading": "call.loading_model",
+        }
+        if state in labels:
+            self.listen_state = state
+            status.listening = t(labels[state])
+            self.set_class(state == "paused", "-paused")
+        if state == "failed":
+            status.show_meter = False
+            self.notify(message.detail or t("call.stopped"), severity="warning", timeout=10)
+
+    def on_worker_state_changed(self, event) -> None:
+        from textual.worker import WorkerState
+
+        if event.state != WorkerState.ERROR:
+            return
+        err = event.worker.error
+        if event.worker.name == "listen":
+            self.post_message(ListeningChanged("failed", f"{err}"))
+            self.query_one(StatusBar).listening = self.t("call.typed")
+        else:
+            self.notify(f"{type(err).__name__}: {err}", severity="error", timeout=15)
+
+    # -- keys ------------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#typed")
+    def typed_line(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        event.input.clear()
+        if not text or self.runner is None:
+            return
+        speaker = "agent"
+        for p in ME_PREFIXES:
+            if text.startswith(p):
+                speaker, text = "me", text[len(p) :].strip()
+                break
+        if text:
+            self.runner.submit("utterance", speaker, text)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape (back to the keys) is offered only while typing."""
+        if action == "leave_input":
+            return isinstance(self.focused, Input)
+        return True
+
+    def action_type(self) -> None:
+        self.query_one("#typed", Input).focus()
+
+    def action_leave_input(self) -> None:
+        self.query_one(Transcript).focus()
+
+    def action_note(self) -> None:
+        def done(text: str | None) -> None:
+            if text and self.runner:
+                self.runner.submit("note", text)
+                self.notify(self.t("call.noted"), timeout=2)
+
+        self.app.push_screen(self.app.dialog(TextDialog, self.t("note.title"), self.t("note.placeholder")), done)
+
+    def action_bookmark(self) -> None:
+        view = self.query_one(Transcript)
+        if view.last_index("utterance", "agent") is None and view.last_index("utterance", "unknown") is None:
+            self.notify(self.t("call.no_agent_line"), severity="warning", timeout=3)
+            return
+        if self.runner:
+            self.runner.submit("bookmark")
+            self.notify(self.t("call.bookmarked"), timeout=2)
+
+    def action_agreed(self) -> None:
+        def done(values: dict | None) -> None:
+            if not values or self.runner is None:
+                return
+            waived = [w.strip() for w in (values.get("waived") or "").replace("，", ",").split(",") if w.strip()]
+            self.runner.submit(
+                "agreed",
+                amount=values.get("amount"),
+                periods=values.get("periods"),
+                per_period=values.get("per_period"),
+                first_due=values.get("first_due"),
+                waived=waived,
+                text=values.get("text") or "",
+            )
+            self.notify(self.t("call.agreed_saved"), timeout=2)
+
+        self.app.push_screen(agreed_dialog(self.services.lang), done)
+
+    def action_switch_speaker(self) -> None:
+        view = self.query_one(Transcript)
+        i = view.last_index("utterance")
+        if i is None or self.runner is None:
+            self.notify(self.t("call.no_line"), severity="warning", timeout=3)
+            return
+        e = view.entries[i]
+        new = "me" if e.speaker != "me" else "agent"
+        self.runner.submit("set_speaker", e.seq, new)
+        self.notify(self.t("call.speaker_now", who=self.t(f"speaker.{new}")), timeout=2)
+
+    def action_pause(self) -> None:
+        if self.listener is None:
+            self.notify(self.t("call.no_audio"), timeout=3)
+            return
+        if self.listen_state == "paused":
+            self.listener.resume()
+        else:
+            self.listener.pause()
+
+    def action_candidate(self, n: int) -> None:
+        if not self.query_one(SuggestionCard).choose(n):
+            self.notify(self.t("call.cand_none", n=n), timeout=2)
+
+    def action_tick(self) -> None:
+        points = self.query_one(TalkingPoints)
+        st = points.stage
+        i = points.next_open()
+        if st is not None and i is not None:
+            points.tick(st.id, i)
+
+    def action_stage(self, step: int) -> None:
+        points = self.query_one(TalkingPoints)
+        if not points.stages or self.runner is None:
+            return
+        i = min(max(points.current + step, 0), len(points.stages) - 1)
+        if i != points.current:
+            points.set_stage(points.stages[i].id)
+            self.update_stage_label()
+            self.runner.submit("stage", points.stages[i].id)
+
+    def action_end(self) -> None:
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.end_call()
+
+        self.app.push_screen(self.app.dialog(ConfirmDialog, self.t("call.end_confirm")), done)
+
+    def end_call(self) -> None:
+        """Stop listening (the tail of the audio is decoded first), then close the record: both in a thread."""
+        self.query_one(SuggestionCard).set_waiting(self.t("ended.closing"))
+        self.run_worker(self._finish, thread=True, group="finish", name="finish", exit_on_error=False)
+
+    def on_unmount(self) -> None:
+        """Leaving without ending (the app quits): stop listening and close the record anyway, in the threads
+        that own them, so the record ends with a closing line."""
+        if self.listener is not None and not self.ended:
+            listener = self.listener
+            self.listener = None
+            threading.Thread(target=listener.stop, name="stop-listening", daemon=False).start()
+        if self.runner is not None and not self.runner.closed and not self.ended:
+            self.runner.close(reason="app closed")
+
+    def _finish(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+        if self.runner is not None:
+            self.runner.close()

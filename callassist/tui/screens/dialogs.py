@@ -1,0 +1,205 @@
+"""Small dialogs: each is a ModalScreen that dismisses with its result (None when cancelled with Escape)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from callassist import profile as prof
+from callassist.tui.screens.base import BaseDialog, localized
+from callassist.tui.strings import translator
+
+
+class ConfirmDialog(BaseDialog):
+    """A yes/no question: y or Enter says yes, n or Escape says no."""
+
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "confirm.yes", id="confirm.yes"),
+        Binding("n", "answer(False)", "confirm.no", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__(classes="dialog")
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self.question, classes="dialog-title")
+        yield Footer()
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class TextDialog(BaseDialog):
+    """One line of text (a note, a bookmark label); Enter saves."""
+
+    def __init__(self, title: str, placeholder: str = "", value: str = "") -> None:
+        super().__init__(classes="dialog")
+        self.title_text, self.placeholder, self.value = title, placeholder, value
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Input(self.value, placeholder=self.placeholder, id="text-input")
+        yield Footer()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip() or None)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One row of a form: the key it fills, its label key, a starting value, and whether it must be a number."""
+
+    key: str
+    label: str
+    value: str = ""
+    number: str = ""  # "", "float" or "int"
+
+
+class FormDialog(BaseDialog):
+    """Labelled inputs; Enter in any field submits the whole form; numbers are checked before it closes."""
+
+    def __init__(self, title: str, fields: list[Field], *, check: str = "") -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.fields = fields
+        self.check = check
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box form"):
+            yield Static(self.title_text, classes="dialog-title")
+            with Grid(classes="form-grid"):
+                for f in self.fields:
+                    yield Label(self.t(f.label), classes="form-label")
+                    yield Input(f.value, id=f"field-{f.key}", compact=True, classes="form-input")
+            if self.check:
+                yield Checkbox(self.t(self.check), id="form-check", compact=True)
+            yield Static("", id="form-error", classes="form-error")
+        yield Footer()
+
+    def values(self) -> dict[str, object] | None:
+        """The form's values, numbers converted; None (and a message under the form) if one is not a number."""
+        out: dict[str, object] = {}
+        for f in self.fields:
+            raw = self.query_one(f"#field-{f.key}", Input).value.strip()
+            if f.number and raw:
+                try:
+                    out[f.key] = int(raw) if f.number == "int" else float(raw.replace(",", ""))
+                except ValueError:
+                    self.query_one("#form-error", Static).update(self.t("agreed.bad_number", field=self.t(f.label)))
+                    self.query_one(f"#field-{f.key}", Input).focus()
+                    return None
+            else:
+                out[f.key] = raw if raw else None
+        if self.check:
+            out["_check"] = self.query_one("#form-check", Checkbox).value
+        return out
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        values = self.values()
+        if values is not None:
+            self.dismiss(values)
+
+
+def form(lang: str, title: str, fields: list[Field], *, check: str = "") -> FormDialog:
+    """A FormDialog with its keys described in the UI language."""
+    return localized(FormDialog, lang)(title, fields, check=check)
+
+
+def agreed_dialog(lang: str) -> FormDialog:
+    """The agreed-term form: amount, periods, per period, first due date, waived items, their words."""
+    t = translator(lang)
+    return form(
+        lang,
+        t("agreed.title"),
+        [
+            Field("amount", "agreed.amount", number="float"),
+            Field("periods", "agreed.periods", number="int"),
+            Field("per_period", "agreed.per_period", number="float"),
+            Field("first_due", "agreed.first_due"),
+            Field("waived", "agreed.waived"),
+            Field("text", "agreed.text"),
+        ],
+    )
+
+
+def call_setup_dialog(lang: str, profile: prof.Profile) -> FormDialog:
+    """Who is on the other end (all optional): written into the record's header."""
+    t = translator(lang)
+    return form(
+        lang,
+        t("setup.title"),
+        [
+            Field("lender", "setup.lender", profile.lender),
+            Field("agent_name", "setup.agent"),
+            Field("agent_id", "setup.agent_id"),
+            Field("agent_company", "setup.company"),
+            Field("numbers", "setup.numbers"),
+        ],
+        check="setup.direction",
+    )
+
+
+PROFILE_FIELDS = (
+    ("name", "p.name", ""),
+    ("lender", "p.lender", ""),
+    ("debt", "p.debt", "float"),
+    ("apr", "p.apr", "float"),
+    ("periods", "p.periods", "int"),
+    ("income", "p.income", "float"),
+    ("cap", "p.cap", "float"),
+    ("hardship", "p.hardship", ""),
+    ("first_due", "p.first_due", ""),
+)
+
+
+def profile_dialog(lang: str, profile: prof.Profile) -> FormDialog:
+    """The user's numbers, as `callassist profile --set` would set them."""
+    t = translator(lang)
+    current = asdict(profile)
+    fields = []
+    for key, label, number in PROFILE_FIELDS:
+        v = current.get(key)
+        text = "" if v in (None, "") else (f"{v:g}" if isinstance(v, float) else str(v))
+        fields.append(Field(key, label, text, number))
+    return form(lang, t("home.profile"), fields)
+
+
+def profile_from_form(values: dict[str, object], old: prof.Profile) -> prof.Profile:
+    """A Profile from the form's values; raises ProfileError for values the profile refuses."""
+    assignments = [f"{k}={'' if v is None else v}" for k, v in values.items() if not k.startswith("_")]
+    return prof.updated(old, assignments)
+
+
+class ChoiceDialog(BaseDialog):
+    """Pick one of a list (export format, scenario); Enter chooses."""
+
+    def __init__(self, title: str, choices: list[tuple[str, str]], *, check: str = "") -> None:
+        super().__init__(classes="dialog")
+        self.title_text = title
+        self.choices = choices
+        self.check = check
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield OptionList(*[Option(label, id=key) for key, label in self.choices], id="choices")
+            if self.check:
+                yield Checkbox(self.t(self.check), id="choice-check", compact=True)
+        yield Footer()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if self.check:
+            self.dismiss((event.option.id, self.query_one("#choice-check", Checkbox).value))
+        else:
+            self.dismiss(event.option.id)

@@ -1,0 +1,161 @@
+"""Home: start a call, rehearse, review; the playbook, the user's numbers and whether speech is ready."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from callassist import profile as prof
+from callassist.errors import CallassistError
+from callassist.tui.screens.base import BaseScreen
+from callassist.tui.screens.dialogs import call_setup_dialog, profile_dialog, profile_from_form
+from callassist.tui.speech import SpeechStatus
+
+
+class HomeScreen(BaseScreen):
+    """The first screen of `callassist`."""
+
+    BINDINGS = [
+        Binding("c", "start_call", "key.call", id="home.call"),
+        Binding("r", "rehearse", "key.rehearse", id="home.rehearse"),
+        Binding("v", "review", "key.review", id="home.review"),
+        Binding("p", "profile", "key.profile", id="home.profile"),
+        Binding("l", "language", "key.lang", id="home.language"),
+        Binding("q", "app.quit", "key.quit", id="home.quit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        t = self.t
+        yield Static(Text.assemble((t("app.title"), "bold"), "  ", (t("app.sub"), "dim")), id="home-title")
+        with Horizontal(id="home-body"):
+            menu = OptionList(
+                *[
+                    Option(Text.assemble((t(f"home.{k}"), "bold"), "\n", (t(f"home.{k}.help"), "dim")), id=k)
+                    for k in ("start", "rehearse", "review", "profile")
+                ],
+                id="home-menu",
+            )
+            yield menu
+            with VerticalScroll(id="home-info"):
+                yield Static(id="home-numbers", classes="panel")
+                yield Static(id="home-playbook", classes="panel")
+                yield Static(Text(t("rev.loading"), style="dim"), id="home-speech", classes="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.t
+        self.query_one("#home-numbers").border_title = t("home.profile")
+        self.query_one("#home-playbook").border_title = t("home.playbook")
+        self.query_one("#home-speech").border_title = t("home.speech")
+        self.show_numbers()
+        self.show_playbook()
+        self.query_one("#home-menu", OptionList).highlighted = 0
+        self.probe_speech()
+
+    def show_numbers(self) -> None:
+        """The profile's numbers as the talking points will use them."""
+        t = self.t
+        values = self.services.values
+        body = Text()
+        shown = [(k, values[k]) for k in ("lender", "debt", "apr", "periods", "monthly", "affordable") if values.get(k)]
+        if not shown:
+            body.append(t("home.profile.none"), style="dim")
+        for n, (k, v) in enumerate(shown):
+            body.append(f"{t('p.' + k)} ", style="dim")
+            body.append(f"{v}{'%' if k == 'apr' else ''}", style="bold")
+            body.append("\n" if n % 3 == 2 and n < len(shown) - 1 else "   ")
+        body.rstrip()
+        self.query_one("#home-numbers", Static).update(body)
+
+    def show_playbook(self) -> None:
+        t = self.t
+        book = self.services.playbook
+        body = Text()
+        body.append(book.title, style="bold")
+        body.append(f"\n{book.language} · {len(book.stages)} / {len(book.intents)}", style="dim")
+        body.append(f"\n{t('home.records')} ", style="dim")
+        body.append(str(self.services.transcripts))
+        self.query_one("#home-playbook", Static).update(body)
+
+    @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
+    def probe_speech(self) -> None:
+        """Looking for a model imports the audio stack and asks PortAudio for devices: off the UI thread."""
+        services = self.services
+        if services.typed:
+            status = SpeechStatus(problem="typed")
+        else:
+            from callassist.tui import speech
+
+            status = (services.probe or (lambda: speech.probe(services.model)))()
+        self.app.call_from_thread(self.show_speech, status)
+
+    def show_speech(self, status: SpeechStatus) -> None:
+        t = self.t
+        body = Text()
+        if status.problem == "typed":
+            body.append(t("home.speech.typed"))
+        elif status.model and not status.problem:
+            body.append(t("home.speech.ready", name=status.model), style="bold")
+        elif status.problem and status.problem != "no-model":
+            body.append(t("home.speech.unavailable", why=status.problem), style="yellow")
+        else:
+            body.append(t("home.speech.none"), style="yellow")
+        if status.problem != "typed":
+            body.append(f"\n{t('home.devices')}: ", style="dim")
+            if status.devices:
+                body.append(t("home.devices.list", n=len(status.devices), names=", ".join(status.devices[:3])))
+            else:
+                body.append(status.device_problem or t("home.devices.none"), style="dim")
+        self.query_one("#home-speech", Static).update(body)
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        action = {"start": self.action_start_call, "rehearse": self.action_rehearse, "review": self.action_review}
+        action.get(event.option.id or "", self.action_profile)()
+
+    def action_start_call(self) -> None:
+        def started(values: dict | None) -> None:
+            if values is None:
+                return
+            self.app.push_screen(self.app.screen_of("call", setup=values))
+
+        self.app.push_screen(call_setup_dialog(self.services.lang, self.services.profile), started)
+
+    def action_rehearse(self) -> None:
+        self.app.push_screen(self.app.screen_of("rehearsal"))
+
+    def action_review(self) -> None:
+        self.app.push_screen(self.app.screen_of("review"))
+
+    def action_profile(self) -> None:
+        def saved(values: dict | None) -> None:
+            if values is None:
+                return
+            try:
+                new = profile_from_form(values, self.services.profile)
+            except CallassistError as e:
+                self.notify(str(e), severity="error")
+                return
+            self.save_profile(new)
+
+        self.app.push_screen(profile_dialog(self.services.lang, self.services.profile), saved)
+
+    @work(thread=True, group="profile", exit_on_error=False)
+    def save_profile(self, profile: prof.Profile) -> None:
+        """Writing the profile fsyncs a file: off the UI thread."""
+        prof.save(profile)
+        self.app.call_from_thread(self._profile_saved, profile)
+
+    def _profile_saved(self, profile: prof.Profile) -> None:
+        self.app.services = self.services.with_profile(profile)
+        self.show_numbers()
+
+    def action_language(self) -> None:
+        self.app.set_language("en" if self.services.lang == "zh" else "zh")

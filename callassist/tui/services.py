@@ -1,0 +1,112 @@
+"""What the app works with, built in one place: `make_services` for the CLI; tests build their own."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from callassist import playbook as pb
+from callassist import profile as prof
+from callassist.tui.strings import translator
+
+LANGUAGES = {"zh": "zh-CN", "en": "en-US"}
+
+
+def default_matcher(playbook: pb.Playbook) -> Any:
+    """Build the matcher for a playbook (loads the sentence encoder: about a second; call it off the UI thread)."""
+    from callassist.matcher import Matcher
+
+    return Matcher(playbook)
+
+
+def transcripts_root(override: str | None = None) -> Path:
+    """The records folder as the record module resolves it (config file included), or the plain default."""
+    try:
+        from callassist.record.paths import transcripts_root as resolve
+    except ImportError:
+        from callassist.locations import transcripts_dir as resolve
+    return resolve(override)
+
+
+@dataclass
+class Services:
+    """Everything the app needs from outside; each field can be replaced by tests."""
+
+    lang: str
+    """UI language: 'zh' or 'en'."""
+    playbook: pb.Playbook
+    """The playbook of calls and rehearsals."""
+    profile: prof.Profile
+    """The user's numbers."""
+    transcripts: Path
+    """Where records are written and read."""
+    playbook_path: str | None = None
+    """--playbook, kept so a language switch can reload the right file."""
+    model: str | None = None
+    """--model: a Vosk model folder."""
+    typed: bool = False
+    """--typed: never try to listen."""
+    make_matcher: Callable[[pb.Playbook], Any] = default_matcher
+    """Builds a Matcher for a playbook; run in a thread worker."""
+    clock: Callable[[], float] = time.monotonic
+    """Seconds for the call timer."""
+    started_at: datetime | None = None
+    """A fixed start time for records (repeatable snapshots); None means now."""
+    listener: Callable[..., Any] | None = None
+    """Builds the live audio of a call (see tui/speech.py); None means probe callassist.audio."""
+    probe: Callable[[], Any] | None = None
+    """Finds the speech model and input devices (see tui/speech.py); None means the real probe."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Anything else a test wants to pass to a screen."""
+
+    @property
+    def values(self) -> dict[str, str]:
+        """Placeholder values from the profile."""
+        return prof.values(self.profile)
+
+    @property
+    def t(self) -> Callable[..., str]:
+        """UI text in the current language."""
+        return translator(self.lang)
+
+    def with_language(self, lang: str) -> Services:
+        """The same services in another language, with that language's bundled playbook (or --playbook again)."""
+        if self.playbook_path:
+            book = pb.load(self.playbook_path, language=LANGUAGES[lang])
+        else:
+            book = pb.load(language=LANGUAGES[lang])
+        return replace(self, lang=lang, playbook=book)
+
+    def with_profile(self, profile: prof.Profile) -> Services:
+        """The same services with new numbers."""
+        return replace(self, profile=profile)
+
+
+def make_services(
+    *,
+    lang: str | None = None,
+    playbook: str | None = None,
+    transcripts: str | None = None,
+    model: str | None = None,
+    typed: bool = False,
+) -> Services:
+    """Services for the real command line: the playbook (its language decides the UI unless --lang), profile, paths."""
+    if playbook:
+        book = pb.load(playbook, language=LANGUAGES.get(lang or "", None))
+        ui = lang or ("zh" if book.lang == "zh" else "en")
+    else:
+        ui = lang or "zh"
+        book = pb.load(language=LANGUAGES[ui])
+    return Services(
+        lang=ui,
+        playbook=book,
+        profile=prof.load(),
+        transcripts=transcripts_root(transcripts),
+        playbook_path=playbook,
+        model=model,
+        typed=typed,
+    )

@@ -1,0 +1,85 @@
+"""Pilot tests of the call screen: a typed call from the first agent line to a closed, verified record."""
+
+from __future__ import annotations
+
+import pytest
+
+from callassist.tui.screens.call import CallScreen
+from callassist.tui.screens.ended import CallEndedScreen
+from callassist.tui.widgets.suggestion import SuggestionCard
+from callassist.tui.widgets.transcript import Transcript
+from tests.tui_support import app as make_app
+
+
+async def wait_for(pilot, predicate, timeout: float = 10.0) -> None:
+    """Let the app run until predicate() holds (workers and threads report through messages)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.02)
+
+
+async def start_call(pilot, **setup: str) -> CallScreen:
+    await pilot.press("c")
+    for value in setup.values():
+        await pilot.press(*value)
+        await pilot.press("tab")
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, CallScreen))
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: screen.session is not None)
+    return screen
+
+
+async def type_line(pilot, text: str) -> None:
+    await pilot.press("i")
+    for ch in text:
+        await pilot.press(ch if ch != " " else "space")
+    await pilot.press("enter")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+async def test_typed_call_end_to_end(tmp_path, lang):
+    from callassist import record
+
+    line = "We will sue you if you do not pay today" if lang == "en" else "再不还钱我们就去法院起诉你"
+    app = make_app(lang, tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await start_call(pilot, lender="Acme")
+        view = screen.query_one(Transcript)
+        card = screen.query_one(SuggestionCard)
+        # typed agent line → a suggestion (an alert here) on the card
+        screen.query_one("#typed").value = line
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: card.match is not None)
+        assert card.match.intent is not None
+        assert card.has_class("-alert")
+        assert any(e.text == line and e.speaker == "agent" for e in view.entries)
+        # note
+        await pilot.press("escape", "n")
+        await pilot.press(*"asked for it in writing")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(e.kind == "note" for e in view.entries))
+        # bookmark the agent's last line
+        await pilot.press("b")
+        await wait_for(pilot, lambda: any(e.bookmarked for e in view.entries))
+        # agreed term
+        await pilot.press("a")
+        await pilot.press(*"4800", "tab", *"12", "tab", *"400", "enter")
+        await wait_for(pilot, lambda: any(e.kind == "agreed" for e in view.entries))
+        # end → confirm → ended screen
+        await pilot.press("e", "y")
+        await wait_for(pilot, lambda: isinstance(app.screen, CallEndedScreen))
+        info = app.screen.info
+    rec = record.load(info.folder)
+    assert rec.status == record.VERIFIED
+    assert rec.final_digest == info.final_digest
+    types = [e["type"] for e in rec.events]
+    for t in ("utterance", "suggestion", "alert", "note", "bookmark", "agreed", "close"):
+        assert t in types, t
+    agreed = next(e for e in rec.events if e["type"] == "agreed")
+    assert (agreed["amount"], agreed["periods"], agreed["per_period"]) == (4800.0, 12, 400.0)
+    assert rec.lender == "Acme"
