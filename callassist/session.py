@@ -249,32 +249,59 @@ class CallSession:
             raise ValueError("an utterance needs some text")
         fields = {"speaker": speaker, "text": text, "start": _r(start), "end": _r(end), "confidence": _r(confidence)}
         notify: list[dict] = []
+        failed: RecordWriteError | None = None
         try:
             with self._lock:
                 self._check_open()
-                event, written = self._append("utterance", fields, _time(at))
-                notify += written
-                self._speakers[event["seq"]] = speaker
+                when = _time(at)
+                # The seq this line gets: events are written strictly in order, pending ones first.
+                seq = self.journal.next_seq + self.journal.pending
+                try:
+                    event, written = self._append("utterance", fields, when)
+                    notify += written
+                except RecordWriteError as e:
+                    failed = e
+                    event = {"seq": seq, "type": "utterance", **fields, "pending": True}
+                self._speakers[seq] = speaker
                 match = None
                 if speaker != "me":
-                    self._last_agent = event["seq"]
+                    # Help on the call comes first: match even when the disk refuses the line, and queue the
+                    # suggestion behind it so the record catches up once there is room.
+                    self._last_agent = seq
                     match = self.matcher.match(text)
-                    notify += self._record_match(event["seq"], match, _time(at))
+                    written, err = self._record_match(seq, match, when)
+                    notify += written
+                    failed = failed or err
         finally:
             self._notify(notify)
+        if failed is not None:
+            failed.event, failed.match = event, match
+            raise failed
         return event, match
 
-    def _record_match(self, ref: int, match: Match, at: str | None) -> list[dict]:
+    def _record_match(self, ref: int, match: Match, at: str | None) -> tuple[list[dict], RecordWriteError | None]:
+        """Write the suggestion and alert of a match; a write error is returned, with both events queued."""
         if match.intent is None:
-            return []
+            return [], None
         intent = self.playbook.intent(match.intent)
-        out: list[dict] = []
-        fields = {"ref": ref, "intent": intent.id, "title": intent.title, "score": round(float(match.score), 4)}
-        out += self._append("suggestion", fields, at)[1]
+        events = [
+            (
+                "suggestion",
+                {"ref": ref, "intent": intent.id, "title": intent.title, "score": round(float(match.score), 4)},
+            )
+        ]
         if intent.alert:
-            alert = {"ref": ref, "intent": intent.id, "alert": intent.alert, "rule": intent.rule or ""}
-            out += self._append("alert", alert, at)[1]
-        return out
+            events.append(
+                ("alert", {"ref": ref, "intent": intent.id, "alert": intent.alert, "rule": intent.rule or ""})
+            )
+        out: list[dict] = []
+        failed = None
+        for type_, fields in events:
+            try:
+                out += self._append(type_, fields, at)[1]
+            except RecordWriteError as e:
+                failed = failed or e
+        return out, failed
 
     def partial(self, speaker: str, text: str) -> Match | None:
         """Match a partial (still changing) result early; nothing is recorded."""
@@ -368,7 +395,10 @@ class CallSession:
                     if self._last_agent is None or event_seq > self._last_agent:
                         self._last_agent = event_seq
                     text = next(e["text"] for e in self.events if e.get("seq") == event_seq)
-                    notify += self._record_match(event_seq, self.matcher.match(text), None)
+                    written, err = self._record_match(event_seq, self.matcher.match(text), None)
+                    notify += written
+                    if err is not None:
+                        raise err
                 elif speaker == "me" and self._last_agent == event_seq:
                     agents = [s for s, who in self._speakers.items() if who != "me"]
                     self._last_agent = max(agents) if agents else None

@@ -215,3 +215,25 @@ def test_events_are_plain_json_lines(tmp_path):
     types = [json.loads(x)["type"] for x in lines]
     assert types[0] == "header" and types[-1] == "close"
     assert {"utterance", "suggestion", "alert", "note", "bookmark", "agreed"} <= set(types)
+
+
+def test_full_disk_still_gives_the_suggestion_and_queues_it(tmp_path, monkeypatch):
+    s = CallSession.start(tmp_path, tiny_playbook(), matcher=StubMatcher())
+    s.utterance("me", "你好")
+    restore = _fail_after(monkeypatch, 0, False)
+    with pytest.raises(RecordWriteError) as err:
+        s.utterance("agent", "再不还就告诉你家人")
+    assert err.value.match.intent == "threat-family"  # the app can still show the answer
+    seq = err.value.event["seq"]
+    assert seq == 2 and err.value.event["pending"] and s.pending == 3  # utterance, suggestion, alert
+    restore()
+    s.bookmark("威胁")
+    info = s.close()
+    rec = load(info.folder)
+    assert rec.status == "verified"
+    assert [(e["seq"], e["type"], e.get("ref")) for e in rec.events[1:5]] == [
+        (2, "utterance", None),
+        (3, "suggestion", 2),
+        (4, "alert", 2),
+        (5, "bookmark", 2),
+    ]

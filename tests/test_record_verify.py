@@ -216,3 +216,19 @@ def test_random_junk_never_raises(tmp_path, closed):
 def test_missing_journal_and_unreadable_folder(tmp_path):
     rec = load(tmp_path / "nothing")
     assert rec.status == "broken" and rec.problems[0].code == "missing"
+
+
+def test_recovery_that_cannot_write_is_reported_not_raised(tmp_path, monkeypatch):
+    import errno
+
+    folder = make_record(tmp_path, close=False)
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(J, "_write_all", full)
+    result = recover(folder)
+    assert result.action == "failed" and "disk is full" in result.message
+    monkeypatch.undo()
+    assert load(folder).status == "open"  # unchanged; the next start tries again
+    assert recover(folder).action == "marked"

@@ -62,8 +62,9 @@ def test_index_follows_the_journals(tmp_path):
     assert len(search(tmp_path, "电话")) == 1  # a removed record is dropped
     (tmp_path / INDEX_NAME).unlink()
     assert len(search(tmp_path, "电话")) == 1  # deleting the index loses nothing
-    (tmp_path / INDEX_NAME).write_bytes(b"this is not a database")
-    assert len(search(tmp_path, "电话")) == 1  # neither does a corrupt one
+    (tmp_path / INDEX_NAME).write_bytes(b"this is not a database" * 100)
+    assert len(search(tmp_path, "电话")) == 1  # neither does a corrupt one: it is replaced
+    assert (tmp_path / INDEX_NAME).read_bytes().startswith(b"SQLite format 3")
     assert oct(os.stat(tmp_path / INDEX_NAME).st_mode & 0o777) == "0o600"
 
 

@@ -74,6 +74,12 @@ class Refresh:
     rebuilt: bool
 
 
+def _damaged(e: sqlite3.DatabaseError) -> bool:
+    """Whether an SQLite error means the file is not a usable database (rather than, say, locked)."""
+    text = str(e).lower()
+    return not isinstance(e, sqlite3.OperationalError) or "malformed" in text or "not a database" in text
+
+
 def normalize(text: str) -> str:
     """The form lines and queries are compared in: Simplified script, lower case, no punctuation or ASR spaces."""
     from callassist import text as T
@@ -114,22 +120,28 @@ class Index:
         self.db = self._open()
 
     def _open(self) -> sqlite3.Connection:
-        try:
-            if not self.path.exists() and self.root.is_dir():
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-                os.close(fd)
-            db = sqlite3.connect(self.path, timeout=15)
-            db.execute("PRAGMA user_version").fetchone()
-        except (OSError, sqlite3.Error):
-            db = sqlite3.connect(":memory:")  # a read-only records folder: index in memory, every time
-        try:
-            self._prepare(db)
-        except sqlite3.DatabaseError:
-            db.close()
-            with contextlib.suppress(OSError):  # a corrupt index is only a cache: start again
-                self.path.unlink()
-            db = sqlite3.connect(self.path, timeout=15)
-            self._prepare(db)
+        """The index file, replaced if it is damaged; an index in memory if the folder is not writable."""
+        if self.root.is_dir():
+            for attempt in range(2):
+                db = None
+                try:
+                    if not self.path.exists():
+                        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+                    db = sqlite3.connect(self.path, timeout=15)
+                    self._prepare(db)
+                    return db
+                except sqlite3.DatabaseError as e:
+                    if db is not None:
+                        db.close()
+                    if attempt == 0 and _damaged(e):
+                        with contextlib.suppress(OSError):  # only a cache: start again from the journals
+                            self.path.unlink()
+                        continue
+                    break
+                except OSError:
+                    break
+        db = sqlite3.connect(":memory:")  # a read-only records folder: index in memory, each time
+        self._prepare(db)
         return db
 
     def _prepare(self, db: sqlite3.Connection) -> None:

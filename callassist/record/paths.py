@@ -27,10 +27,17 @@ class RecordWriteError(RecordError):
     """Writing to a record failed (full disk, read-only folder); what was already written is kept."""
 
     written: list[dict]
+    """Events that did reach the disk in the same call before the failure."""
+    event: dict | None
+    """For CallSession.utterance: the utterance, queued (its `seq` is the one it will get)."""
+    match: object | None
+    """For CallSession.utterance: the match, so the suggestion can still be shown."""
 
     def __init__(self, message: str):
         super().__init__(message)
         self.written = []
+        self.event = None
+        self.match = None
 
 
 def os_problem(e: OSError) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callassist.record import journal as J
-from callassist.record.paths import JOURNAL, RecordWriteError, os_problem, record_dirs
+from callassist.record.paths import JOURNAL, os_problem, record_dirs
 from callassist.record.verify import OPEN, Record, file_sha256, load, parse_time
 
 REASON = "no closing line was found when callassist next started (the program was killed, crashed or lost power)"
@@ -26,7 +26,7 @@ class Recovery:
     """What happened to one unfinished record."""
 
     folder: Path
-    action: str  # "marked", "running", "broken", "failed"
+    action: str  # "marked", "running" (still being written), "broken", "done", "failed" (could not write)
     record: Record | None = None
     message: str = ""
 
@@ -105,7 +105,8 @@ def recover(folder: Path) -> Recovery:
         except OSError as e:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, len(data))
-            raise RecordWriteError(f"{path}: cannot mark the call interrupted: {os_problem(e)}") from None
+            # Reported, not raised: listing and starting a call go on; the next start tries again.
+            return Recovery(folder, "failed", rec, f"{path}: cannot mark the call interrupted: {os_problem(e)}")
         return Recovery(folder, "marked", load(folder, audio=False))
     finally:
         os.close(fd)
