@@ -7,6 +7,7 @@ and only then tells subscribers. Methods may be called from several threads.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import threading
@@ -198,8 +199,11 @@ class CallSession:
             }
             journal = J.Journal.create(folder, header)
         except BaseException:
-            if audio is not None:
-                audio.close()
+            if audio is not None:  # no journal was written: the empty recording goes with the folder
+                with contextlib.suppress(RecordError, OSError):
+                    audio.close()
+                with contextlib.suppress(OSError):
+                    audio.path.unlink()
             _remove_if_empty(folder)
             raise
         return cls(journal, playbook, matcher, values, header, started, audio, recovered)

@@ -237,3 +237,13 @@ def test_full_disk_still_gives_the_suggestion_and_queues_it(tmp_path, monkeypatc
         (4, "alert", 2),
         (5, "bookmark", 2),
     ]
+
+
+def test_a_call_that_cannot_start_leaves_nothing_behind(tmp_path, monkeypatch):
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(J, "_write_all", full)
+    with pytest.raises(RecordWriteError, match="disk is full"):
+        CallSession.start(tmp_path, tiny_playbook(), matcher=StubMatcher(), audio_channels=("me", "agent"))
+    assert list(tmp_path.iterdir()) == []

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from callassist.record.paths import FILE_MODE, RecordError, RecordWriteError, os_problem
+from callassist.record.paths import FILE_MODE, RecordError, RecordWriteError, fsync_dir, os_problem
 from callassist.record.verify import file_sha256
 
 HEADER_SIZE = 44
@@ -112,7 +112,11 @@ class WavWriter:
         try:
             os.write(self._fd, wav_header(len(self.channels), self.rate, self.sample_width, 0))
             os.fsync(self._fd)
+            fsync_dir(self.path.parent)
         except OSError as e:
+            os.close(self._fd)
+            with contextlib.suppress(OSError):
+                self.path.unlink()
             raise RecordWriteError(f"{self.path}: cannot write the audio file: {os_problem(e)}") from None
 
     @property

@@ -123,6 +123,7 @@ def new_record_dir(root: Path, started: datetime, lender: str = "", mode: str = 
             raise RecordWriteError(f"{path}: cannot create the record folder: {os_problem(e)}") from None
         with contextlib.suppress(OSError):
             os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
+        fsync_dir(root)  # the folder's name survives a power cut along with the journal inside it
         return path
     raise RecordWriteError(f"{root}: too many records named {base}")
 
