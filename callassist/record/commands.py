@@ -61,7 +61,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                 f"{'事件' if zh else 'events'}{c}{len(rec.events)}"
             )
             label = "最终摘要" if zh else "final digest"
-            if rec.status != VERIFIED:
+            if rec.status in (BROKEN, OPEN):
                 label = "校验到的最后一行摘要" if zh else "digest of the last good line"
             _out(f"  {label}{c}{rec.final_digest}")
         if rec.audio is not None:

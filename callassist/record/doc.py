@@ -222,7 +222,8 @@ body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Hi
 h1 { font-size: 17pt; margin: 0 0 6pt; } h2 { font-size: 13pt; margin: 16pt 0 6pt; border-bottom: 1px solid #999; }
 h3 { font-size: 11pt; margin: 12pt 0 4pt; }
 table { border-collapse: collapse; width: 100%; margin: 4pt 0 10pt; }
-th, td { border: 1px solid #bbb; padding: 3pt 5pt; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #bbb; padding: 3pt 5pt; text-align: left; vertical-align: top;
+         overflow-wrap: anywhere; word-break: break-word; }
 th { background: #f0f0f0; }
 table.fields th { width: 30%; font-weight: 600; }
 td.blank, span.blank { color: #888; }
