@@ -11,7 +11,7 @@ from callassist.tui.widgets.transcript import Transcript
 from tests.tui_support import app as make_app
 
 
-async def wait_for(pilot, predicate, timeout: float = 10.0) -> None:
+async def wait_for(pilot, predicate, timeout: float = 60.0) -> None:
     """Let the app run until predicate() holds (workers and threads report through messages)."""
     import time
 

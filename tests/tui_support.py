@@ -43,13 +43,29 @@ def playbook(lang: str) -> pb.Playbook:
     return _BOOKS[lang]
 
 
+EMBEDDINGS = Path(__file__).resolve().parent.parent / ".pytest_cache" / "callassist-embeddings"
+
+
 def shared_matcher(book: pb.Playbook):
-    """One matcher per playbook for the whole test run (building one loads the sentence encoder)."""
+    """One matcher per playbook for the whole test run (building one loads the sentence encoder).
+
+    Playbook embeddings are kept across runs in .pytest_cache: encoding the zh playbook's thousand examples
+    takes about 12 s the first time, a second after that."""
     key = book.sha256
     if key not in _MATCHERS:
+        import os
+
         from callassist.matcher import Matcher
 
-        _MATCHERS[key] = Matcher(book)
+        saved = os.environ.get("CALLASSIST_CACHE_DIR")
+        os.environ["CALLASSIST_CACHE_DIR"] = str(EMBEDDINGS)
+        try:
+            _MATCHERS[key] = Matcher(book)
+        finally:
+            if saved is None:
+                os.environ.pop("CALLASSIST_CACHE_DIR", None)
+            else:
+                os.environ["CALLASSIST_CACHE_DIR"] = saved
     return _MATCHERS[key]
 
 
@@ -73,3 +89,61 @@ def services(lang: str, transcripts: Path, **overrides) -> Services:
 def app(lang: str, transcripts: Path, **overrides) -> CallAssist:
     """The app with test services."""
     return CallAssist(services(lang, transcripts, **overrides))
+
+
+ZH_CALL = [
+    ("agent", "你好，这里是安心借客服，我姓王，工号 8812"),
+    ("me", "你好，我想协商一下分期还款"),
+    ("agent", "再不还我们就打电话给你爸妈还有你的同事"),
+    ("me", "请不要联系我的家人，我每月最多能还一千八"),
+    ("agent", "你把钱转到我个人微信上"),
+    ("me", "我只通过官方渠道还款"),
+]
+EN_CALL = [
+    ("agent", "This is Mike from Apex Recovery calling about your Northway account"),
+    ("me", "Please send me a validation notice in writing"),
+    ("agent", "If you don't pay today we will have you arrested"),
+    ("me", "I can pay 400 a month for 12 months"),
+    ("agent", "Just give me your card number and we will take care of it"),
+    ("me", "I will not give card details on the phone"),
+]
+
+
+def make_record(root: Path, lang: str, *, minutes: int = 0, lines=None, mode: str = "typed") -> Path:
+    """A closed record with a known conversation, a note, a bookmark and an agreed term."""
+    from callassist.session import CallSession
+
+    book = playbook(lang)
+    lines = lines or (ZH_CALL if lang == "zh" else EN_CALL)
+    started = STARTED + timedelta(minutes=minutes)
+    s = CallSession.start(
+        root,
+        book,
+        matcher=shared_matcher(book),
+        values=prof.values(PROFILE if lang == "zh" else EN_PROFILE),
+        lender="安心借" if lang == "zh" else "Apex Recovery",
+        agent_name="王" if lang == "zh" else "Mike",
+        agent_id="8812",
+        mode=mode,
+        started_at=started,
+    )
+    for n, (speaker, text) in enumerate(lines):
+        s.utterance(speaker, text, at=started + timedelta(seconds=10 * (n + 1)))
+        if n == 2:
+            s.bookmark()
+            s.note("对方语气很凶" if lang == "zh" else "the agent sounded aggressive")
+    s.agreed(amount=20000 if lang == "zh" else 4800, periods=12, per_period=1800 if lang == "zh" else 400)
+    return s.close(duration=95.0).folder
+
+
+def capture_notifications(app: CallAssist) -> list[str]:
+    """Record every message the app shows with notify() (and still show it)."""
+    seen: list[str] = []
+    original = app.notify
+
+    def notify(message, *args, **kwargs):
+        seen.append(str(message))
+        return original(message, *args, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return seen

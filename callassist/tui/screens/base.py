@@ -30,12 +30,12 @@ def localized(cls: T, lang: str) -> T:
         t = translator(lang)
         # The class's own keys first (the footer shows them in this order); a key bound again lower down wins.
         chosen: list[Binding] = []
-        seen: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         for base in cls.__mro__:
             for b in base.__dict__.get("BINDINGS", []):
                 b = b if isinstance(b, Binding) else Binding(*b)
-                if b.key not in seen:
-                    seen.add(b.key)
+                if (b.key, b.action) not in seen:
+                    seen.add((b.key, b.action))
                     chosen.append(_translate(b, t))
         ns = {"BINDINGS": chosen, "__module__": cls.__module__, "__doc__": cls.__doc__}
         _LOCALIZED[key] = type(cls.__name__, (cls,), ns, inherit_bindings=False)

@@ -132,7 +132,7 @@ class CallScreen(BaseScreen):
                 yield Transcript(self.speaker_labels(), id="transcript")
                 yield SuggestionCard(book, values, t, id="suggestion")
         yield Input(placeholder=t("call.input"), id="typed", compact=True)
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def speaker_labels(self) -> dict[str, str]:
         t = self.t

@@ -38,7 +38,7 @@ class CallEndedScreen(BaseScreen):
         with VerticalScroll(id="ended-body"):
             yield Static(id="ended-info", classes="panel")
             yield Static(id="ended-exports", classes="panel")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         t, info = self.t, self.info

@@ -50,7 +50,7 @@ class Transcript(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
-    Transcript { background: $surface; }
+    Transcript { background: $surface; scrollbar-gutter: stable; scrollbar-size-vertical: 1; }
     Transcript > .transcript--time { color: $text-muted; }
     Transcript > .transcript--agent { color: $warning; text-style: bold; }
     Transcript > .transcript--me { color: $accent; text-style: bold; }
@@ -71,12 +71,14 @@ class Transcript(ScrollView, can_focus=True):
         self,
         labels: dict[str, str] | None = None,
         *,
+        times: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.labels = labels or {}
+        self.times = times
         self.entries: list[Entry] = []
         self.partials: dict[str, str] = {}
         self.cursor: int | None = None
@@ -118,6 +120,14 @@ class Transcript(ScrollView, can_focus=True):
             self._place(len(self.entries) - 1)
         self._update_size()
         self.refresh()
+
+    def clear(self) -> None:
+        """Remove every entry."""
+        self.entries.clear()
+        self.partials.clear()
+        self.cursor = None
+        self._rewrap()
+        self.scroll_home(animate=False)
 
     def set_partial(self, speaker: str, text: str) -> None:
         """Show (or replace) the not-yet-final words of a speaker at the end, dimmed; empty text removes them."""
@@ -252,7 +262,10 @@ class Transcript(ScrollView, can_focus=True):
 
     def _prefix(self, e: Entry) -> Text:
         t = Text()
-        t.append(f"{e.at:>8} " if e.at else " " * 9, self._style("time"))
+        if self.times:
+            t.append(f" {e.at:>8} " if e.at else " " * 10, self._style("time"))
+        else:
+            t.append(" ")
         if e.kind == "utterance":
             label = self.labels.get(e.speaker, e.speaker)
             pad = " " * max(0, self._label_width - cell_len(label))
@@ -319,7 +332,7 @@ class Transcript(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         line = scroll_y + y
-        width = self.size.width
+        width = self.scrollable_content_region.width
         base = self.rich_style
         done = self._starts[-1] + self._counts[-1] if self._starts else 0
         if line < done:

@@ -1,0 +1,98 @@
+"""Pilot tests of the review browser: list, preview, open, search, marks, verify, export, mediation pack."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable
+
+from callassist.tui.screens.review import RecordScreen, ReviewScreen
+from callassist.tui.widgets.transcript import Transcript
+from tests.test_tui_call import wait_for
+from tests.tui_support import app as make_app
+from tests.tui_support import capture_notifications, make_record
+
+
+@pytest.fixture
+def records(tmp_path):
+    root = tmp_path / "records"
+    make_record(root, "zh", minutes=0)
+    make_record(root, "zh", minutes=30)
+    return root
+
+
+async def open_review(pilot) -> ReviewScreen:
+    await pilot.press("v")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ReviewScreen))
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: len(screen.summaries) == 2)
+    return screen
+
+
+async def test_list_preview_open_search_marks_verify_export(records):
+    app = make_app("zh", records)
+    notes = capture_notifications(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        review = await open_review(pilot)
+        table = review.query_one(DataTable)
+        assert table.row_count == 2
+        # newest first; the preview shows the first lines
+        assert review.summaries[0].started > review.summaries[1].started
+        await wait_for(pilot, lambda: "安心借客服" in str(review.query_one("#preview").content))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordScreen) and app.screen.record is not None)
+        screen = app.screen
+        view = screen.query_one(Transcript)
+        assert any(e.kind == "alert" for e in view.entries)
+        # search within the record
+        await pilot.press("slash", *"个人微信", "enter")
+        assert view.cursor is not None and "个人微信" in view.entries[view.cursor].text
+        first = view.cursor
+        await pilot.press("n")
+        assert view.cursor is not None and "个人微信" in view.entries[view.cursor].text
+        assert view.cursor != first or sum("个人微信" in e.text for e in view.entries) == 1
+        # jump between bookmarks, alerts, notes, agreed terms
+        await pilot.press("right_square_bracket")
+        a = view.cursor
+        await pilot.press("right_square_bracket")
+        b = view.cursor
+        assert a != b
+        e = view.entries[b]
+        assert e.kind in ("alert", "note", "agreed", "bookmark") or e.bookmarked
+        await pilot.press("left_square_bracket")
+        assert view.cursor == a
+        # verify
+        await pilot.press("v")
+        await wait_for(pilot, lambda: any("验证通过" in n for n in notes))
+        # export as HTML through the dialog
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: screen.last_export is not None)
+        assert screen.last_export.suffix == ".html"
+        assert "<html" in screen.last_export.read_text(encoding="utf-8").lower()
+        # back to the list: select both, mediation pack
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await pilot.press("space", "space", "d")
+        await wait_for(pilot, lambda: review.last_export is not None)
+        pack = review.last_export.read_text(encoding="utf-8")
+        assert "被申请人" in pack and "证据" in pack
+
+
+async def test_search_not_found_says_so(records):
+    app = make_app("zh", records)
+    notes = capture_notifications(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_review(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordScreen) and app.screen.record is not None)
+        await pilot.press("slash", *"不存在的话", "enter")
+        assert any("没有找到" in n for n in notes)
+
+
+async def test_empty_records_folder(tmp_path):
+    app = make_app("en", tmp_path / "none")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await wait_for(pilot, lambda: "No records yet" in str(app.screen.query_one("#preview").content))
