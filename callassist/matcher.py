@@ -108,6 +108,9 @@ class _SparseIndex:
                 ids.append(i)
                 vals.append(v / norm)
         self.post = {f: (np.array(a, dtype=np.int32), np.array(b, dtype=np.float32)) for f, (a, b) in postings.items()}
+        # In very large playbooks the commonest characters appear in thousands of examples and carry almost no
+        # weight (low idf); skipping them keeps a query fast. Small playbooks are unaffected.
+        self.max_postings = max(2000, self.n // 5)
 
     def scores(self, q: Counter[str]) -> np.ndarray:
         out = np.zeros(self.n, dtype=np.float32)
@@ -117,7 +120,7 @@ class _SparseIndex:
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         for f, v in vec.items():
             p = self.post.get(f)
-            if p is not None:
+            if p is not None and len(p[0]) <= self.max_postings:
                 out[p[0]] += (v / norm) * p[1]
         return out
 
@@ -197,6 +200,17 @@ class Matcher:
         self.chars = _SparseIndex(self._lex_docs)
         self.pinyin = _SparseIndex(self._py_docs) if self._py_docs is not None else None
         self.keywords = [tuple(k for k in (self._norm(k) for k in it.keywords) if len(k) >= 2) for it in playbook.intents]
+        owners: dict[str, list[int]] = {}
+        for i, kws in enumerate(self.keywords):
+            for w in kws:
+                owners.setdefault(w, []).append(i)
+        self._kw_owner = {w: np.array(v) for w, v in owners.items()}
+        # Overlapping matches are found with a lookahead, so 通讯录 and 讯录 both count.
+        self._kw_re = (
+            re.compile("(?=(" + "|".join(re.escape(w) for w in sorted(owners, key=len, reverse=True)) + "))")
+            if owners
+            else None
+        )
         self.encoder = (encoder or enc.shared()) if use_meaning else None
         self._vecs = self.encoder.encode_cached([self._meaning_text(t) for t in texts]) if self.encoder else None
         self._weights = self._load_or_fit_weights()
@@ -252,7 +266,7 @@ class Matcher:
                 m_for_max = m.copy()
                 m_for_max[exclude] = -1.0
             else:
-                chat = np.delete(chat, exclude - n)
+                chat = np.delete(chat, exclude - n) if chat.size else chat
                 m_for_max, mean_fix = m, 0.0
         else:
             m_for_max, mean_fix = m, 0.0
@@ -266,7 +280,10 @@ class Matcher:
         for arr in (mmax, cmax, pmax):
             arr[counts == 0] = 0.0
         lex = (cmax + pmax) / 2
-        kw = np.array([float(any(w in norm for w in kws)) for kws in self.keywords], dtype=np.float32)
+        kw = np.zeros(k, dtype=np.float32)
+        if self._kw_re is not None:
+            for hit in set(self._kw_re.findall(norm)):
+                kw[self._kw_owner[hit]] = 1.0
         chat_m = np.full(k, float(chat.max()) if chat.size else 0.0, dtype=np.float32)
         me, you = (_ZH_SELF, _ZH_YOU) if self.zh else (_EN_SELF, _EN_YOU)
         self_talk = np.full(k, float(bool(me.search(norm)) and not you.search(norm)), dtype=np.float32)
@@ -324,7 +341,7 @@ class Matcher:
         """
         n = len(self.texts)
         variants = [self.texts]
-        if self.zh:
+        if self.zh and n <= limit:  # large generated playbooks skip the noisy copies: weights only, no classifier
             variants.append(self._noisy_copies())
         vecs = None
         if self._vecs is not None and self.encoder is not None:
