@@ -37,6 +37,7 @@ class CallAssist(App[None]):
         self.services = services
         self._start_theme = theme
         self._matchers: dict[str, Future] = {}
+        self.speech_status: Any = None  # set by the home screen's probe (model and devices), None until then
 
     def on_mount(self) -> None:
         self.title = self.services.t("app.title")

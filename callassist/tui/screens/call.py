@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from textual import on
@@ -13,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Input
 
+from callassist.errors import CallassistError
 from callassist.playbook import fill
 from callassist.tui import events as ev
 from callassist.tui.runner import Journaled, Matched, SessionClosed, SessionFailed, SessionRunner, SessionStarted
@@ -58,16 +58,19 @@ class ListeningChanged(Message):
         self.state, self.detail, self.dropouts = state, detail, dropouts
 
 
-@dataclass
 class ScreenSink:
-    """What live audio calls from its threads: finals go straight to the session (never dropped), partials
-    and levels become coalesced messages, states become messages."""
+    """What live audio calls from its threads (see callassist.audio.live): finals go straight to the session
+    thread (never dropped), partials and levels become coalesced messages, states become messages, and the
+    audio is written to the record's WAV file."""
 
-    screen: CallScreen
-    runner: SessionRunner
+    def __init__(self, screen: CallScreen, runner: SessionRunner, session: Any, channels: tuple[str, ...]) -> None:
+        self.screen, self.runner, self.session, self.channels = screen, runner, session, channels
+        self._writer: Any = None
+        self._lock = threading.Lock()
+        self._audio_failed = False
 
-    def final(self, speaker: str, text: str, *, start: float | None, end: float | None, confidence: float | None):
-        """A final utterance (its times are on the audio clock)."""
+    def final(self, speaker: str, text: str, *, start=None, end=None, confidence=None) -> None:
+        """A final utterance; start and end in seconds since the call started."""
         self.runner.submit("utterance", speaker, text, start=start, end=end, confidence=confidence)
 
     def partial(self, speaker: str, text: str) -> None:
@@ -80,10 +83,24 @@ class ScreenSink:
         self.screen.post_message(LevelChanged(value))
 
     def state(self, state: str, detail: str = "", dropouts: int | None = None, record: dict | None = None) -> None:
-        """A change in listening; `record` also writes it to the journal as a system event."""
+        """A change in listening; `record` is also written to the journal as a system event."""
         self.screen.post_message(ListeningChanged(state, detail, dropouts))
         if record is not None:
-            self.runner.submit("system", record.pop("kind"), **record)
+            rec = dict(record)
+            self.runner.submit("system", rec.pop("kind"), **rec)
+
+    def audio(self, channel: str, pcm: bytes) -> None:
+        """Captured audio of one source, appended to the record's audio file."""
+        if self._audio_failed:
+            return
+        try:
+            with self._lock:
+                if self._writer is None:
+                    self._writer = self.session.audio_writer(self.channels)
+            self._writer.write(channel, pcm)
+        except CallassistError as e:
+            self._audio_failed = True  # reported once; recognition goes on without the file
+            self.screen.post_message(ListeningChanged("audio-failed", str(e)))
 
 
 class CallScreen(BaseScreen):
@@ -96,6 +113,7 @@ class CallScreen(BaseScreen):
         Binding("a", "agreed", "key.agreed", id="call.agreed"),
         Binding("s", "switch_speaker", "key.speaker", id="call.speaker"),
         Binding("p", "pause", "key.pause", id="call.pause"),
+        Binding("m", "who_speaks", "key.who", id="call.who_speaks"),
         Binding("1", "candidate(1)", "key.cand1", id="call.candidate1", group=CANDIDATES),
         Binding("2", "candidate(2)", "key.cand2", id="call.candidate2", group=CANDIDATES),
         Binding("0", "candidate(0)", "key.cand1", show=False, id="call.candidate0"),
@@ -152,7 +170,9 @@ class CallScreen(BaseScreen):
         if not fut.done():
             self.query_one(SuggestionCard).set_waiting(t("call.loading"))
         self.start_session()
-        self.start_listening()
+        if not self.will_listen():
+            self.query_one(StatusBar).listening = t("call.typed")
+            self.set_class(True, "-typed")
         self.query_one("#typed", Input).focus()
 
     def tick_clock(self) -> None:
@@ -208,6 +228,8 @@ class CallScreen(BaseScreen):
         first = self.services.playbook.stages[0].id if self.services.playbook.stages else None
         if first and self.runner is not None:
             self.runner.submit("stage", first)
+        if self.will_listen():
+            self.start_listening()
 
     @on(Journaled)
     def journaled(self, message: Journaled) -> None:
@@ -257,28 +279,33 @@ class CallScreen(BaseScreen):
     # -- live audio ------------------------------------------------------------------------------
 
     def will_listen(self) -> bool:
-        return not self.services.typed and (self.services.listener is not None or self.services.model is not None)
+        """Listen unless --typed, or the home screen's probe found no model or no input device."""
+        if self.services.typed:
+            return False
+        if self.services.listener is not None:
+            return True
+        status = getattr(self.app, "speech_status", None)
+        return status is None or status.ready
 
     def start_listening(self) -> None:
         status = self.query_one(StatusBar)
-        if not self.will_listen():
-            status.listening = self.t("call.typed")
-            self.set_class(True, "-typed")
-            return
         status.listening = self.t("call.loading_model")
         status.dropout_label = self.t("call.dropouts")
         status.show_meter = True
         self.run_worker(self._listen, thread=True, group="listen", name="listen", exit_on_error=False)
 
     def _listen(self) -> None:
-        """Load the model and start the sources (slow, may fail): a thread worker."""
+        """Find and load the model and open the sources (slow, may fail): a thread worker."""
         from callassist.tui import speech
 
         assert self.runner is not None
-        sink = ScreenSink(self, self.runner)
+        session = self.session
         factory = self.services.listener or speech.live_audio
-        self.listener = factory(self.services, sink)
-        self.listener.start()
+        listener = factory(self.services, None, session)
+        sink = ScreenSink(self, self.runner, session, tuple(src.name for src in listener.sources))
+        listener.sink = sink
+        self.listener = listener
+        listener.start()
 
     @on(PartialHeard)
     def partial_heard(self, message: PartialHeard) -> None:
@@ -304,6 +331,7 @@ class CallScreen(BaseScreen):
             "failed": "call.stopped",
             "loading": "call.loading_model",
         }
+        self.refresh_bindings()
         if state in labels:
             self.listen_state = state
             status.listening = t(labels[state])
@@ -311,6 +339,8 @@ class CallScreen(BaseScreen):
         if state == "failed":
             status.show_meter = False
             self.notify(message.detail or t("call.stopped"), severity="warning", timeout=10)
+        elif state == "audio-failed":
+            self.notify(message.detail, severity="warning", timeout=10)
 
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState
@@ -344,6 +374,9 @@ class CallScreen(BaseScreen):
         """Escape (back to the keys) is offered only while typing."""
         if action == "leave_input":
             return isinstance(self.focused, Input)
+        if action in ("pause", "who_speaks"):
+            listening = self.listener is not None
+            return listening and (action == "pause" or len(self.listener.sources) == 1)
         return True
 
     def action_type(self) -> None:
@@ -402,10 +435,22 @@ class CallScreen(BaseScreen):
         if self.listener is None:
             self.notify(self.t("call.no_audio"), timeout=3)
             return
-        if self.listen_state == "paused":
+        self.run_worker(self._pause_or_resume, thread=True, group="listen-ctl", exit_on_error=False)
+
+    def _pause_or_resume(self) -> None:
+        if self.listener.paused:
             self.listener.resume()
         else:
             self.listener.pause()
+
+    def action_who_speaks(self) -> None:
+        """One mixed stream (speakerphone): say who is talking from now on."""
+        if self.listener is not None:
+            self.run_worker(self._toggle_speaker, thread=True, group="listen-ctl", exit_on_error=False)
+
+    def _toggle_speaker(self) -> None:
+        who = self.listener.toggle_speaker()
+        self.app.call_from_thread(self.notify, self.t("call.speaker_live", who=self.t(f"speaker.{who}")), timeout=2)
 
     def action_candidate(self, n: int) -> None:
         if not self.query_one(SuggestionCard).choose(n):

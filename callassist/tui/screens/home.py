@@ -91,10 +91,11 @@ class HomeScreen(BaseScreen):
         else:
             from callassist.tui import speech
 
-            status = (services.probe or (lambda: speech.probe(services.model)))()
+            status = (services.probe or (lambda: speech.probe(services.model, services.playbook.lang)))()
         self.app.call_from_thread(self.show_speech, status)
 
     def show_speech(self, status: SpeechStatus) -> None:
+        self.app.speech_status = status
         t = self.t
         body = Text()
         if status.problem == "typed":
