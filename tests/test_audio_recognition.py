@@ -131,7 +131,7 @@ def test_stereo_recording_with_agent_channel_through_the_cli(speech, tmp_path, c
     assert rec.status == record.VERIFIED
     speakers = [(u["speaker"], u["text"]) for u in rec.utterances()]
     mine = [u for u in rec.utterances() if u["speaker"] == "me"]
-    assert len(mine) == 1 and 3.0 <= mine[0]["start"] <= 4.0  # your line, from the other channel
+    assert len(mine) == 1 and 2.5 <= mine[0]["start"] <= 4.0  # your line (it starts at 3 s), from its channel
     assert [s for s, _ in speakers].count("agent") == 3
     starts = [u["start"] for u in rec.utterances()]
     assert starts == sorted(starts)  # both channels merged in time order
@@ -227,3 +227,56 @@ def test_listener_feeds_the_session_and_records_the_audio(model, grammar, book, 
     assert any(m is not None and m.intent == "interest-high" for m in partial_matches)
     recorded = read_pcm(info.folder / "audio.wav")[0][:, 0]
     assert np.array_equal(recorded, read_pcm(speech["call"])[0][:, 0])  # the original audio, untouched
+
+
+class AppSink:
+    """The app's side of LiveAudio: records every call, as the terminal app's sink would receive them."""
+
+    def __init__(self):
+        self.calls: list[tuple] = []
+
+    def final(self, speaker, text, *, start, end, confidence):
+        self.calls.append(("final", speaker, text, start, end))
+
+    def partial(self, speaker, text):
+        self.calls.append(("partial", speaker, text))
+
+    def state(self, state, detail="", dropouts=None, record=None):
+        self.calls.append(("state", state, detail, record))
+
+    def level(self, value):
+        self.calls.append(("level", value))
+
+    def audio(self, channel, pcm):
+        self.calls.append(("audio", channel, len(pcm)))
+
+
+def test_live_audio_reports_to_an_app_sink(model, grammar, speech):
+    from callassist.audio.live import LiveAudio
+
+    sink = AppSink()
+    src = S.WavSource(speech["call"], speaker=S.AGENT, name=S.AGENT)
+    live = LiveAudio(sink, model, [src], grammar=grammar).start()
+    for r in live.recognizers:
+        assert r.join(60)
+    kinds = [c[0] for c in sink.calls]
+    states = [c for c in sink.calls if c[0] == "state"]
+    assert states[0][1] == "listening" and states[0][3]["kind"] == "recognizer_started"
+    assert states[-1][1] == "stopped" and states[-1][3]["kind"] == "recognizer_stopped"
+    assert [c[2] for c in sink.calls if c[0] == "final"][:2] == [KO_LINES[k][1] for k in ORDER[:2]]
+    assert kinds.index("partial") < kinds.index("final")
+    levels = [c[1] for c in sink.calls if c[0] == "level"]
+    assert levels and max(levels) > 0.5 and min(levels) == 0.0  # speech and digital silence
+    assert sum(c[2] for c in sink.calls if c[0] == "audio") == S.wav_info(speech["call"]).frames * 2
+
+
+def test_live_audio_with_a_broken_model_fails_in_one_line(tmp_path, speech):
+    from callassist.audio.errors import ModelError
+    from callassist.audio.live import LiveAudio
+
+    sink = AppSink()
+    live = LiveAudio(sink, str(tmp_path), [S.WavSource(speech["call"])])
+    with pytest.raises(ModelError, match="not a Vosk model"):
+        live.start()
+    states = [(c[1], c[3]["kind"] if c[3] else None) for c in sink.calls if c[0] == "state"]
+    assert states == [("loading", None), ("failed", "recognizer_failed")]

@@ -1,19 +1,34 @@
-"""Live speech of a call: sources → recognizers → CallSession, audio into the record, status for the app.
+"""Live speech of a call: sources → recognizers → a sink (the app's, or a CallSession), with status.
 
-The app builds a Listener with `Listener.open(session, ...)` (or from its own sources in tests), calls
-start(), shows what `on_partial` and `on_status` report, and calls stop() before closing the session.
-Every change of listening is written to the record as a system event; a lost device or a failed
-recognizer ends listening for that source only, and typed input goes on.
+`LiveAudio(sink, model, sources)` runs one recognizer thread per source and reports to `sink`, an object
+with these methods (called from the recognizer threads; the optional ones may be missing):
+
+    final(speaker, text, *, start, end, confidence)   a final utterance; start/end in seconds since the call
+                                                     started when `call_started` is given, else on the source's
+                                                     audio clock
+    partial(speaker, text)                           words so far (revised as speech goes on)
+    state(state, detail="", dropouts=None, record=None)
+                                                     loading | listening | paused | resumed | stopped | failed;
+                                                     `record` is a system event for the journal ({"kind": ...})
+    level(value)                     (optional)      input level 0..1 for a meter, about ten times a second
+    audio(channel, pcm)              (optional)      16 kHz mono int16 audio of one source, for the record
+
+`Listener(session, model, sources)` is the same with a CallSession as the sink (CLI, tests, benchmarks).
+A lost device or a failed recognizer ends listening for that source only; typed input goes on.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from callassist.audio import sources as S
 from callassist.audio.errors import AudioError, ModelError
@@ -24,11 +39,7 @@ if TYPE_CHECKING:
     from callassist.audio.models import LoadedModel
     from callassist.session import CallSession
 
-PartialHandler = Callable[[Utterance, Any], None]
-FinalHandler = Callable[[Utterance, dict, Any], None]
-StatusHandler = Callable[[Status], None]
-
-# Status kinds → the record's system event kinds.
+# Recognizer status kinds → the record's system event kinds.
 SYSTEM_KINDS = {
     "listening": "recognizer_started",
     "paused": "listening_paused",
@@ -85,71 +96,73 @@ def sources_for(mic: int | str | None = None, agent: int | str | None = None) ->
     return [S.microphone(mic), S.agent_device(agent)]
 
 
-class Listener:
-    """Recognizes each source in its own thread and drives the call's session with what it hears."""
+def level_of(pcm: bytes) -> float:
+    """Loudness of a block for a meter: RMS in dBFS mapped from -60..0 dB to 0..1."""
+    x = np.frombuffer(pcm, dtype="<i2")
+    if not len(x):
+        return 0.0
+    rms = float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) / 32768.0
+    db = 20 * math.log10(rms) if rms > 0 else -120.0
+    return min(1.0, max(0.0, (db + 60.0) / 60.0))
+
+
+class LiveAudio:
+    """Recognizes each source in its own thread and reports to a sink (see the module docstring)."""
 
     def __init__(
         self,
-        session: CallSession,
-        model: LoadedModel,
+        sink: Any,
+        model: LoadedModel | str | PurePath | None,
         sources: Sequence[S.AudioSource],
         *,
         grammar: Grammar | list[str] | None = None,
-        record_audio: bool = True,
-        on_partial: PartialHandler | None = None,
-        on_final: FinalHandler | None = None,
-        on_status: StatusHandler | None = None,
+        playbook: Any = None,
+        call_started: datetime | None = None,
+        language: str | None = None,
     ):
+        """model: a loaded model, or a path, a name or None to find and load in start() (state 'loading').
+        playbook: restrict recognition to its phrases (grammar mode) when no grammar is given."""
         if not sources:
             raise ValueError("at least one audio source")
-        self.session = session
-        self.model = model
+        self.sink = sink
+        self.model = None if model is None or isinstance(model, str | PurePath) else model
+        self._model_arg = model
+        self.language = language
         self.sources = list(sources)
         self.grammar = grammar
-        self.record_audio = record_audio
-        self.on_partial = on_partial
-        self.on_final = on_final
-        self.on_status = on_status
+        self.playbook = playbook
+        self.call_started = call_started
         self.recognizers: list[Recognizer] = []
         self.problems: list[str] = []
-        self._writer = None
-        self._offsets: dict[str, float] = {}
-        self._lock = threading.Lock()
         self.started_listening: float | None = None  # time.perf_counter() when every source was open
-
-    @classmethod
-    def open(
-        cls,
-        session: CallSession,
-        model: LoadedModel,
-        *,
-        mic: int | str | None = None,
-        agent: int | str | None = None,
-        grammar: bool = False,
-        **kwargs: Any,
-    ) -> Listener:
-        """A listener on the user's devices (see sources_for); grammar=True restricts recognition to the
-        playbook's phrases (small models only)."""
-        g = grammar_for_playbook(model, session.playbook) if grammar else None
-        return cls(session, model, sources_for(mic, agent), grammar=g, **kwargs)
+        self._offsets: dict[str, float] = {}
+        self._levels: dict[str, float] = {}
+        self._last_level = 0.0
+        self._dropouts = 0
 
     # -- control ------------------------------------------------------------------------------------
 
-    def start(self) -> Listener:
-        """Open every source and start its recognizer; AudioError/ModelError (one line) if none can start.
+    def start(self) -> LiveAudio:
+        """Load the model if needed, open every source and start its recognizer.
 
-        A source that fails while others start is reported through on_status and the record."""
+        Raises ModelError/AudioError (one line, also reported as state 'failed') if nothing can listen;
+        a source that fails while others start is reported and left out."""
+        if self.model is None:
+            from callassist.audio.models import find_model, load_model
+
+            self._state("loading", "loading the speech model")
+            try:
+                self.model = load_model(find_model(self._model_arg, language=self.language))
+            except ModelError as e:
+                self._state("failed", str(e), record={"kind": "recognizer_failed", "message": str(e)})
+                raise
+        if self.grammar is None and self.playbook is not None:
+            self.grammar = grammar_for_playbook(self.model, self.playbook)
         started: list[Recognizer] = []
         for src in self.sources:
             try:
-                rec = Recognizer(
-                    self.model,
-                    src,
-                    self._utterance,
-                    self._status,
-                    grammar=self.grammar,
-                    on_audio=self._audio if self.record_audio else None,
-                )
+                rec = Recognizer(self.model, src, self._utterance, self._status, grammar=self.grammar)
+                rec.on_audio = self._audio
                 src.start()
                 self._offsets[src.name] = self._offset(src)
                 rec.start()
@@ -157,8 +170,8 @@ class Listener:
             except CallassistError as e:
                 src.stop()
                 self.problems.append(str(e))
-                self._system("recognizer_failed", source=src.name, message=str(e))
-                self._tell(Status("failed", src.name, str(e)))
+                record = {"kind": "recognizer_failed", "source": src.name, "message": str(e)}
+                self._state("failed", str(e), record=record)
         self.recognizers = started
         if not started:
             raise AudioError(self.problems[0] if self.problems else "no audio source could be started")
@@ -184,11 +197,12 @@ class Listener:
         """For one mixed stream: flip who is speaking now (me ↔ agent); returns the new label."""
         src = self.sources[0]
         new = src.toggle_speaker()
-        self._system("speaker_toggled", source=src.name, speaker=new, at=round(src.captured_seconds, 3))
+        record = {"kind": "speaker_toggled", "source": src.name, "speaker": new, "at": self._at(src.name, 0.0)}
+        self._state("speaker", new, record=record)
         return new
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop capture and wait until everything captured is recognised and recorded."""
+        """Stop capture and wait until everything captured is recognised and reported."""
         for r in self.recognizers:
             r.source.stop()
         for r in self.recognizers:
@@ -197,10 +211,10 @@ class Listener:
     @property
     def active(self) -> bool:
         """Whether any recognizer is still running."""
-        return any(r.state in ("listening",) for r in self.recognizers)
+        return any(r.state == "listening" for r in self.recognizers)
 
     def stats(self) -> dict[str, dict]:
-        """Per source: audio seconds, real-time factor, overflows, dropped blocks, state."""
+        """Per source: audio seconds, real-time factor, overflows, dropped blocks, state, error."""
         return {
             r.source.name: {
                 "audio_seconds": round(r.audio_seconds, 2),
@@ -216,76 +230,189 @@ class Listener:
     # -- plumbing -------------------------------------------------------------------------------------
 
     def _offset(self, src: S.AudioSource) -> float:
-        """Seconds from the call's start to the source's audio time 0."""
+        """Seconds from the call's start to the source's audio time 0 (0 without a call start)."""
+        if self.call_started is None:
+            return 0.0
         started = src.started_at if src.started_at is not None else time.time()
-        return max(0.0, started - self.session.started_at.timestamp())
+        return max(0.0, started - self.call_started.timestamp())
 
     def _at(self, src_name: str, t: float) -> float:
         return round(self._offsets.get(src_name, 0.0) + t, 3)
 
     def _audio(self, src: S.AudioSource, blk: S.Block) -> None:
+        level = getattr(self.sink, "level", None)
+        if level is not None:
+            self._levels[src.name] = level_of(blk.data)
+            now = time.monotonic()
+            if now - self._last_level >= 0.1:
+                self._last_level = now
+                level(max(self._levels.values()))
+        audio = getattr(self.sink, "audio", None)
+        if audio is not None:
+            audio(src.name, blk.data)
+
+    def _utterance(self, u: Utterance) -> None:
+        speaker = u.speaker if u.speaker in (S.ME, S.AGENT) else "unknown"
+        if u.is_final:
+            self.sink.final(
+                speaker, u.text, start=self._at(u.source, u.t0), end=self._at(u.source, u.t1), confidence=u.confidence
+            )
+        else:
+            self.sink.partial(speaker, u.text)
+
+    def _status(self, st: Status) -> None:
+        detail = dict(st.detail)
+        if st.kind == "stopped":
+            reason = detail.pop("reason", None)
+            numbers = {k: v for k, v in detail.items() if k in ("at", "overflows", "dropped")}
+            if reason == "error":
+                record = {"kind": "device_lost", "source": st.source, "message": st.message, **numbers}
+                self._state("failed", st.message, record=record)
+            else:
+                record = {"kind": "recognizer_stopped", "source": st.source, "reason": reason, **numbers}
+                self._state("stopped", st.message, record=record)
+            return
+        if st.kind == "dropout":
+            self._dropouts = sum(s.overflows + s.dropped for s in self.sources)
+        record = {"kind": SYSTEM_KINDS.get(st.kind, st.kind), "source": st.source, "message": st.message, **detail}
+        if st.kind == "listening":
+            src = next((s for s in self.sources if s.name == st.source), None)
+            if src is not None:
+                record["device"] = src.describe()
+                if self.call_started is not None:
+                    record["started"] = _iso(self.call_started, self._offsets.get(src.name, 0.0))
+            record["model"] = self.model.name if self.model is not None else ""
+        self._state(st.kind, st.message, record=record)
+
+    def _state(self, state: str, detail: str = "", record: dict | None = None) -> None:
+        dropouts = self._dropouts if state in ("dropout", "stopped", "failed") else None
+        self.sink.state(state, detail, dropouts, record)
+
+
+class SessionSink:
+    """A sink that drives a CallSession directly (for the CLI, tests and benchmarks), with optional hooks."""
+
+    def __init__(
+        self,
+        session: CallSession,
+        *,
+        record_audio: bool = True,
+        channels: Sequence[str] = (S.ME, S.AGENT),
+        on_partial: Callable[[str, str, Any], None] | None = None,
+        on_final: Callable[[dict, Any], None] | None = None,
+        on_state: Callable[[str, str], None] | None = None,
+    ):
+        self.session = session
+        self.record_audio = record_audio
+        self.channels = tuple(channels)
+        self.on_partial = on_partial
+        self.on_final = on_final
+        self.on_state = on_state
+        self.problems: list[str] = []
+        self._writer = None
+        self._lock = threading.Lock()
+        if not record_audio:
+            self.audio = None  # type: ignore[assignment]
+
+    def final(self, speaker: str, text: str, *, start=None, end=None, confidence=None) -> None:
+        try:
+            event, match = self.session.utterance(speaker, text, start=start, end=end, confidence=confidence)
+        except CallassistError as e:  # e.g. a full disk: the session keeps the event pending; listening goes on
+            self.problems.append(str(e))
+            return
+        if self.on_final is not None:
+            self.on_final(event, match)
+
+    def partial(self, speaker: str, text: str) -> None:
+        match = self.session.partial(speaker, text)
+        if self.on_partial is not None:
+            self.on_partial(speaker, text, match)
+
+    def state(self, state: str, detail: str = "", dropouts: int | None = None, record: dict | None = None) -> None:
+        if record is not None:
+            rec = dict(record)
+            try:
+                self.session.system(rec.pop("kind"), **rec)
+            except CallassistError as e:
+                self.problems.append(str(e))
+        if self.on_state is not None:
+            self.on_state(state, detail)
+
+    def audio(self, channel: str, pcm: bytes) -> None:
         try:
             with self._lock:
                 if self._writer is None:
-                    self._writer = self.session.audio_writer(tuple(s.name for s in self.sources), S.RATE)
-            self._writer.write(src.name, blk.data)
+                    self._writer = self.session.audio_writer(self.channels, S.RATE)
+            self._writer.write(channel, pcm)
         except CallassistError as e:
-            if self.record_audio:
-                self.record_audio = False  # one report; recognition goes on without the audio file
-                self.problems.append(str(e))
-                self._tell(Status("failed", src.name, f"audio not recorded: {e}"))
+            self.problems.append(f"audio not recorded: {e}")
+            self.audio = None  # type: ignore[assignment]  # one report; recognition goes on without the file
+
+
+class Listener(LiveAudio):
+    """LiveAudio that writes straight into a CallSession: utterances, matches, audio and system events."""
+
+    def __init__(
+        self,
+        session: CallSession,
+        model: LoadedModel,
+        sources: Sequence[S.AudioSource],
+        *,
+        grammar: Grammar | list[str] | None = None,
+        record_audio: bool = True,
+        on_partial: Callable[[Utterance, Any], None] | None = None,
+        on_final: Callable[[Utterance, dict, Any], None] | None = None,
+        on_status: Callable[[Status], None] | None = None,
+    ):
+        self._hooks = (on_partial, on_final, on_status)
+        self._tls = threading.local()  # the utterance being reported, per recognizer thread
+        sink = SessionSink(
+            session,
+            record_audio=record_audio,
+            channels=tuple(s.name for s in sources),
+            on_partial=self._partial_hook,
+            on_final=self._final_hook,
+        )
+        super().__init__(sink, model, sources, grammar=grammar, call_started=session.started_at)
+        self.session = session
+
+    @classmethod
+    def open(
+        cls,
+        session: CallSession,
+        model: LoadedModel,
+        *,
+        mic: int | str | None = None,
+        agent: int | str | None = None,
+        grammar: bool = False,
+        **kwargs: Any,
+    ) -> Listener:
+        """A listener on the user's devices (see sources_for); grammar=True restricts recognition to the
+        playbook's phrases (small models only)."""
+        g = grammar_for_playbook(model, session.playbook) if grammar else None
+        return cls(session, model, sources_for(mic, agent), grammar=g, **kwargs)
 
     def _utterance(self, u: Utterance) -> None:
-        try:
-            if u.is_final:
-                event, match = self.session.utterance(
-                    u.speaker if u.speaker in ("me", "agent") else "unknown",
-                    u.text,
-                    start=self._at(u.source, u.t0),
-                    end=self._at(u.source, u.t1),
-                    confidence=u.confidence,
-                )
-                if self.on_final is not None:
-                    self.on_final(u, event, match)
-            else:
-                match = self.session.partial(u.speaker, u.text)
-                if self.on_partial is not None:
-                    self.on_partial(u, match)
-        except CallassistError as e:  # e.g. a full disk: the session keeps the event pending; listening goes on
-            self.problems.append(str(e))
-            self._tell(Status("record_error", u.source, str(e)))
+        self._tls.current = u  # the hooks get the Utterance with its audio-clock times and words
+        super()._utterance(u)
+
+    def _partial_hook(self, speaker: str, text: str, match: Any) -> None:
+        if self._hooks[0] is not None:
+            self._hooks[0](self._tls.current, match)
+
+    def _final_hook(self, event: dict, match: Any) -> None:
+        if self._hooks[1] is not None:
+            self._hooks[1](self._tls.current, event, match)
 
     def _status(self, st: Status) -> None:
-        if st.kind == "stopped":
-            reason = st.detail.get("reason")
-            if reason == "error":
-                self._system("device_lost", source=st.source, message=st.message, **_numbers(st.detail))
-            else:
-                self._system("recognizer_stopped", source=st.source, reason=reason, **_numbers(st.detail))
-        elif st.kind in SYSTEM_KINDS:
-            detail = {k: v for k, v in st.detail.items() if k != "reason"}
-            if st.kind == "listening":
-                src = next((s for s in self.sources if s.name == st.source), None)
-                if src is not None:
-                    detail["device"] = src.describe()
-                    detail["started"] = _iso(self.session.started_at, self._offsets.get(src.name, 0.0))
-                detail["model"] = self.model.name
-            self._system(SYSTEM_KINDS[st.kind], source=st.source, message=st.message, **detail)
-        self._tell(st)
+        super()._status(st)
+        if self._hooks[2] is not None:
+            self._hooks[2](st)
 
-    def _system(self, kind: str, **detail: object) -> None:
-        try:
-            self.session.system(kind, **detail)
-        except CallassistError as e:
-            self.problems.append(str(e))
-
-    def _tell(self, st: Status) -> None:
-        if self.on_status is not None:
-            self.on_status(st)
-
-
-def _numbers(detail: dict) -> dict:
-    return {k: v for k, v in detail.items() if k in ("at", "overflows", "dropped")}
+    @property
+    def problems_all(self) -> list[str]:
+        """Problems met by the listener and its session sink."""
+        return self.problems + self.sink.problems
 
 
 def _iso(started: datetime, offset: float) -> str:

@@ -177,7 +177,7 @@ class Recognizer:
         self.state = "idle"
         self.error: str | None = None
         self.audio_seconds = 0.0  # audio decoded
-        self.decode_seconds = 0.0  # CPU-side wall time spent in Vosk
+        self.decode_seconds = 0.0  # wall time spent inside Vosk (not in the callbacks)
         self.blocks = 0
         self.position = 0.0  # audio-clock end of the last block read
         self._paused = threading.Event()
@@ -315,27 +315,18 @@ class Recognizer:
                     self.pending_since = utt_start
                 t = time.perf_counter()
                 done = rec.AcceptWaveform(blk.data)
+                raw = rec.Result() if done else (rec.PartialResult() if self.partials else "")
+                self.decode_seconds += time.perf_counter() - t
                 fed += blk.samples
                 if done:
-                    emit_final(rec.Result(), blk.t1)
-                elif self.partials:
-                    partial = _clean_text(json.loads(rec.PartialResult()).get("partial", ""))
+                    emit_final(raw, blk.t1)
+                elif raw:
+                    partial = _clean_text(json.loads(raw).get("partial", ""))
                     if partial and partial != last_partial:
                         last_partial = partial
-                        self.on_utterance(
-                            Utterance(
-                                PARTIAL,
-                                speaker,
-                                round(utt_start, 3),
-                                round(blk.t1, 3),
-                                None,
-                                partial,
-                                (),
-                                src.name,
-                                round(blk.t1, 3),
-                            )
-                        )
-                self.decode_seconds += time.perf_counter() - t
+                        t = round(blk.t1, 3)
+                        u = Utterance(PARTIAL, speaker, round(utt_start, 3), t, None, partial, (), src.name, t)
+                        self.on_utterance(u)
                 self.audio_seconds += blk.samples / RATE
             if pending and not self._abort.is_set():
                 emit_final(rec.FinalResult(), self.position)
