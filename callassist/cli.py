@@ -81,7 +81,12 @@ def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
     """Subcommands that live beside the modules they drive (record, audio, app)."""
     import importlib
 
-    for mod in ("callassist.record.commands", "callassist.audio.commands", "callassist.tui.commands"):
+    for mod in (
+        "callassist.record.commands",
+        "callassist.audio.commands",
+        "callassist.tui.commands",
+        "callassist.rehearse_cli",
+    ):
         try:
             module = importlib.import_module(mod)
         except ModuleNotFoundError as e:
