@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from callassist import text as T
 from callassist.plan import annuity_payment, money
@@ -118,6 +118,7 @@ _KIND_AFTER = (
     ("percent", re.compile(r"^\s*(?:%|％|个点|percent)", re.I)),
     ("other", re.compile(r"^\s*(?:次|个|岁|天|分|点|小时|年|周|星期|days?|weeks?|years?|times?)", re.I)),
 )
+_LUMP = re.compile(r"先|首|今天|马上|现在|一次性|头期|today|first|down\s+payment|up\s*front|right\s+now|lump", re.I)
 _MONTHLY = re.compile(
     r"每个?月|每期|一个月|月供|月还|按月|一期|每个?期|per\s+(?:month|payment)|a\s+month|each\s+month|every\s+month|"
     r"monthly|/\s*mo(?:nth)?\b|each\s+payment|a\s+payment|payments?\s+of",
@@ -169,7 +170,7 @@ _CLAUSE_SPLIT = re.compile(r"((?:[，,。！!？?；;…\n]|(?<!\d)\.|\.(?!\d))+
 _ZH_DOUBLE_NEG = re.compile(r"不是不|不会不|并非不|没说不")
 _NEG = {
     "zh": re.compile(
-        r"不(?:行|能|可以|可能|同意|接受|答应|会|要|想|愿意|了|起|够|方便|给|转|付|上|打算|应该)|没(?:办法|法子|法|能力|那么多)|"
+        r"不(?:行|能|可以|可能|同意|接受|答应|会|要|想|愿意|了|起|够|方便|给|转|付|上|打算|应该)|没有?(?:办法|法子|法|能力|那么多)|"
         r"做不到|拿不出|还不了|还不起|还不上|无法|拒绝|免谈|太多|太高|太贵|太难|承受不了|负担不了|吃不消|(?<![分区特告识派])别"
     ),
     "en": re.compile(
@@ -230,12 +231,20 @@ def clauses(text: str, lang: str) -> list[Clause]:
     s = re.sub(r"(?<=\d),(?=\d{3})", "", normal(text))
     parts = _CLAUSE_SPLIT.split(s)
     out: list[Clause] = []
+    per_month = False  # a monthly amount was being talked about: a bare amount after it is monthly too
     for i in range(0, len(parts), 2):
         body = parts[i].strip()
         sep = parts[i + 1] if i + 1 < len(parts) else ""
         if not body:
             continue
         plain = _ZH_DOUBLE_NEG.sub("", body) if lang == "zh" else body
+        amounts = find_amounts(body)
+        if _MONTHLY.search(body):
+            per_month = True
+        elif _LUMP.search(body):
+            per_month = False
+        elif per_month:
+            amounts = [replace(a, monthly=True) if a.kind == "money" else a for a in amounts]
         out.append(
             Clause(
                 text=body,
@@ -243,7 +252,7 @@ def clauses(text: str, lang: str) -> list[Clause]:
                 question="?" in sep or "？" in sep or bool(_QUESTION[lang].search(body)),
                 agrees=bool(_AGREE[lang].search(body)),
                 pays=bool(_PAY_VERB[lang].search(body)),
-                amounts=tuple(find_amounts(body)),
+                amounts=tuple(amounts),
             )
         )
     return out
@@ -394,7 +403,7 @@ PITFALLS: dict[str, Kind] = {
 # Reply side: what the user says. Point side (below) adds words the playbook's talking points use.
 _POINT_REPLY: dict[str, dict[str, str]] = {
     "willing": {
-        "zh": r"愿意还|想还|会还|一定还|肯定还|不是不(?:想)?还|不会不还|我认|认这笔|会负责|积极(?:还|处理|配合|解决)|想(?:把这事)?解决|"
+        "zh": r"愿意还|想还|会(?:按时|尽快|努力|想办法|继续)?还|一定还|肯定还|不是不(?:想)?还|不会不还|我认|认这笔|会负责|积极(?:还|处理|配合|解决)|想(?:把这事)?解决|"
         r"希望(?:协商|解决|尽快还|能还)|还是想还|尽力还|会还清|有诚意|不会赖",
         "en": r"\b(?:want|intend|plan|mean|wish|hope|would\s+like|'d\s+like)\s+to\s+(?:pay|repay|resolve|settle|take\s+care|make\s+this\s+right)|"
         r"\b(?:i'm|i\s+am)\s+willing\b|\bnot\s+refusing\b|\bi\s+will\s+pay\s+(?:this|it)\b|\bpay\s+what\s+i\s+can\b|good\s+faith",
@@ -431,9 +440,10 @@ _POINT_REPLY: dict[str, dict[str, str]] = {
     },
     "push_back": {
         "zh": r"违法|不合法|违规|投诉|举报|12378|12368|银保监|金融监管|监管局|金融消费|互联网金融协会|报警|110|"
-        r"(?:不要|别|停止)(?:再)?(?:联系|打给|骚扰|打电话给|威胁|找)|只(?:联系|找)我(?:本人)?|直接(?:找|联系)我本人|人民调解|调解|核实(?:一下)?(?:案号|立案)|保留证据",
+        r"(?:不要|别|停止)(?:再)?(?:联系|打给|骚扰|打电话给|威胁|找)|只(?:联系|找)我(?:本人)?|直接(?:找|联系)我本人|人民调解|调解|核实(?:一下)?(?:案号|立案)|保留证据|"
+        r"文明(?:沟通|用语|一点|点)|客气(?:点|一点)|注意(?:你的)?(?:措辞|用词|态度)",
         "en": r"illegal|against\s+the\s+law|violat|fdcpa|\bcfpb\b|attorney\s+general|report\s+(?:you|this|it)|"
-        r"stop\s+(?:calling|contacting)|(?:do\s+not|don't)\s+(?:call|contact)|only\s+contact\s+me|contact\s+me\s+directly|\bcease\b|harass|i\s+dispute|dispute\s+(?:this|the)",
+        r"watch\s+your\s+language|be\s+respectful|stop\s+(?:calling|contacting)|(?:do\s+not|don't)\s+(?:call|contact)|only\s+contact\s+me|contact\s+me\s+directly|\bcease\b|harass|i\s+dispute|dispute\s+(?:this|the)",
     },
     "record": {
         "zh": r"录音|在录",
@@ -497,7 +507,7 @@ _ANGER = {
     "zh": r"骗子|滚|他妈|妈的|tmd|操你|草泥马|cnm|傻逼|傻b|sb|煞笔|去死|有病|神经病|混蛋|王八蛋|畜生|垃圾|狗东西|吸血鬼|强盗|土匪|"
     r"闭嘴|少废话|你算什么东西|爱咋咋地|随便你们?|告就告|有本事|老子|你妈|找死|烦死了|别烦我|[!！]{2,}",
     "en": r"\bfuck|\bshit|damn\s+you|\bidiot|\bmoron|\bstupid\b|screw\s+you|go\s+to\s+hell|shut\s+up|bastard|\bscammers?\b|"
-    r"\byou(?:'re|\s+are)\s+(?:a\s+)?(?:scam|crook|thief|liar|joke)|bloodsucker|leech|sue\s+me\b|piss\s+off|kiss\s+my|!{2,}",
+    r"\byou(?:'re|\s+are)\s+(?:a\s+)?(?:scam|crook|thief|liar|joke)|\bcrooks\b|\bthieves\b|\bliars\b|bloodsucker|leech|sue\s+me\b|piss\s+off|kiss\s+my|!{2,}",
 }
 _RELATIONS = {
     "zh": r"爸|妈|父亲|母亲|老婆|老公|妻子|丈夫|爱人|对象|女朋友|男朋友|哥|姐|弟|妹|儿子|女儿|家人|家里人|亲戚|朋友|同事|领导|老板|室友|同学|"
@@ -702,7 +712,7 @@ def read_reply(
             add("give_contacts", c.text)
             break
     phone = _PHONE.search(s)
-    if phone and not any(c.negated for c in cl) and _search(_RELATIONS[lang], s):
+    if phone and _search(_RELATIONS[lang], s):
         add("give_contacts", phone.group(0))
 
     for kind, table in (("private_account", _PRIVATE), ("bank_details", _BANK), ("pay_fee", _FEE)):

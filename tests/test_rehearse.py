@@ -341,6 +341,8 @@ EN_PITFALLS = [
     ("Sure, I'll send it through Zelle to your personal account", "private_account", "", None),
     ("My card number is 4111 1111 1111 1111", "bank_details", "", None),
     ("Fine, I'll pay the processing fee", "pay_fee", "", None),
+    ("My mom's number is 312-555-0199 if you can't reach me", "give_contacts", "", None),
+    ("This is ridiculous, you people are crooks", "angry", "", None),
 ]
 
 
@@ -354,6 +356,8 @@ def test_pitfall_detected(text, kind, agent, intent):
 
 NOT_PITFALLS = [
     ("我现在确实没钱一次性还清，但每月能还1500", "no_money", "", None),
+    ("我现在没有能力一次性还清，只能每月还一千左右", "agree_large_payment", "", None),
+    ("每月两千我真的还不起，最多一千五", "over_promise", "", None),
     ("我每月能还1500", "over_promise", "", None),
     ("请不要联系我的家人", "give_contacts", "", None),
     ("家人的电话我不会给你", "give_contacts", "", None),
@@ -388,6 +392,9 @@ COVERAGE = [
     ("我今年被裁员了", "hardship"),
     ("我申请分24期，每期1200元", "plan"),
     ("每月能还一千二", "plan"),
+    ("每月两千我真的还不起，最多一千五", "plan"),
+    ("我会按时还的，请放心", "willing"),
+    ("你说话客气点，请文明沟通", "push_back"),
     ("请把方案用短信发给我", "written"),
     ("请问您贵姓，工号多少", "agent_id"),
     ("年化利率是多少？", "itemised"),
