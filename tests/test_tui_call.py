@@ -58,6 +58,12 @@ async def test_typed_call_end_to_end(tmp_path, lang):
         assert card.match.intent is not None
         assert card.has_class("-alert")
         assert any(e.text == line and e.speaker == "agent" for e in view.entries)
+        # the user's own words (typed with the "me:" prefix) are recorded, not matched
+        mine = "我：我失业了，想协商分期还款" if lang == "zh" else "me: I lost my job and I want a payment plan"
+        screen.query_one("#typed").value = mine
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(e.speaker == "me" for e in view.entries))
+        assert card.has_class("-alert")  # the agent's alert stays on the card
         # note
         await pilot.press("escape", "n")
         await pilot.press(*"asked for it in writing")

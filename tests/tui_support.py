@@ -69,6 +69,17 @@ def shared_matcher(book: pb.Playbook):
     return _MATCHERS[key]
 
 
+def _ticks():
+    """Typed lines stamped ten seconds apart from the fixed start: repeatable transcripts."""
+    n = [0]
+
+    def now() -> datetime:
+        n[0] += 1
+        return STARTED + timedelta(seconds=10 * n[0])
+
+    return now
+
+
 def services(lang: str, transcripts: Path, **overrides) -> Services:
     """Services for a test: bundled playbook, a known profile, fixed times, typed mode, shared matchers."""
     s = Services(
@@ -80,6 +91,7 @@ def services(lang: str, transcripts: Path, **overrides) -> Services:
         make_matcher=shared_matcher,
         clock=lambda: 0.0,
         started_at=STARTED,
+        now=_ticks(),
     )
     for k, v in overrides.items():
         setattr(s, k, v)
@@ -110,30 +122,41 @@ EN_CALL = [
 
 
 def make_record(root: Path, lang: str, *, minutes: int = 0, lines=None, mode: str = "typed") -> Path:
-    """A closed record with a known conversation, a note, a bookmark and an agreed term."""
+    """A closed record with a known conversation, a note, a bookmark and an agreed term, every event at a
+    fixed time (the journal's clock is replaced while it is written), so screens showing it are repeatable."""
+    from unittest import mock
+
+    from callassist.record import journal as J
     from callassist.session import CallSession
 
     book = playbook(lang)
     lines = lines or (ZH_CALL if lang == "zh" else EN_CALL)
     started = STARTED + timedelta(minutes=minutes)
-    s = CallSession.start(
-        root,
-        book,
-        matcher=shared_matcher(book),
-        values=prof.values(PROFILE if lang == "zh" else EN_PROFILE),
-        lender="安心借" if lang == "zh" else "Apex Recovery",
-        agent_name="王" if lang == "zh" else "Mike",
-        agent_id="8812",
-        mode=mode,
-        started_at=started,
-    )
-    for n, (speaker, text) in enumerate(lines):
-        s.utterance(speaker, text, at=started + timedelta(seconds=10 * (n + 1)))
-        if n == 2:
-            s.bookmark()
-            s.note("对方语气很凶" if lang == "zh" else "the agent sounded aggressive")
-    s.agreed(amount=20000 if lang == "zh" else 4800, periods=12, per_period=1800 if lang == "zh" else 400)
-    return s.close(duration=95.0).folder
+    tick = [0]
+
+    def fixed_now() -> datetime:
+        tick[0] += 1
+        return started + timedelta(seconds=5 * tick[0])
+
+    with mock.patch.object(J, "now", fixed_now):
+        s = CallSession.start(
+            root,
+            book,
+            matcher=shared_matcher(book),
+            values=prof.values(PROFILE if lang == "zh" else EN_PROFILE),
+            lender="安心借" if lang == "zh" else "Apex Recovery",
+            agent_name="王" if lang == "zh" else "Mike",
+            agent_id="8812",
+            mode=mode,
+            started_at=started,
+        )
+        for n, (speaker, text) in enumerate(lines):
+            s.utterance(speaker, text)
+            if n == 2:
+                s.bookmark()
+                s.note("对方语气很凶" if lang == "zh" else "the agent sounded aggressive")
+        s.agreed(amount=20000 if lang == "zh" else 4800, periods=12, per_period=1800 if lang == "zh" else 400)
+        return s.close(duration=95.0).folder
 
 
 def capture_notifications(app: CallAssist) -> list[str]:

@@ -55,7 +55,7 @@ def apply(view: Transcript, event: dict, t: Callable[..., str], *, suggestions: 
         return view.add(Entry("bookmark", event.get("label") or t("call.bookmarked"), at=at, seq=seq))
     if kind == "alert":
         rule = event.get("rule")
-        text = event.get("alert", "") + (f" — {t('call.rule')}: {rule}" if rule else "")
+        text = event.get("alert", "") + (f" — {t('call.rule')}{t('colon')}{rule}" if rule else "")
         return view.add(Entry("alert", text, at=at, seq=seq))
     if kind == "suggestion":
         if not suggestions:

@@ -119,7 +119,8 @@ class SessionRunner:
                 continue
             if method == "utterance":
                 event, match = result
-                self._post(Matched(match, speaker=args[0], partial=False, event=event))
+                if match is not None:  # the user's own words are not matched
+                    self._post(Matched(match, speaker=args[0], partial=False, event=event))
             elif method == "close":
                 self.closed = True
                 self._post(SessionClosed(result))

@@ -56,6 +56,8 @@ class Services:
     """Seconds for the call timer."""
     started_at: datetime | None = None
     """A fixed start time for records (repeatable snapshots); None means now."""
+    now: Callable[[], datetime] | None = None
+    """The time stamped on typed lines; None lets the record use the real time."""
     listener: Callable[..., Any] | None = None
     """Builds the live audio of a call (see tui/speech.py); None means probe callassist.audio."""
     probe: Callable[[], Any] | None = None

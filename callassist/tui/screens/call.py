@@ -234,9 +234,10 @@ class CallScreen(BaseScreen):
     @on(Journaled)
     def journaled(self, message: Journaled) -> None:
         event = message.event
-        view = self.query_one(Transcript)
-        ev.apply(view, event, self.t)
         kind = event.get("type")
+        view = self.query_one(Transcript)
+        if kind != "stage":  # the points pane shows the stage; the record and the review keep the event
+            ev.apply(view, event, self.t)
         if kind == "utterance" and event.get("speaker") == "me":
             self.cover_points(event.get("text", ""))
         elif kind == "stage":
@@ -264,10 +265,11 @@ class CallScreen(BaseScreen):
     def cover_points(self, text: str) -> None:
         """Tick the current stage's points that the user's own words covered (the rehearsal coach's reading)."""
         from callassist import coach
+        from callassist.rehearse import SKIP_STAGES
 
         points = self.query_one(TalkingPoints)
         st = points.stage
-        if st is None:
+        if st is None or st.id in SKIP_STAGES:  # homework before the call is not ticked by what is said
             return
         lang = self.services.playbook.lang
         reading = coach.read_reply(text, lang, coach.Numbers.from_values(self.services.values))
@@ -368,7 +370,8 @@ class CallScreen(BaseScreen):
                 speaker, text = "me", text[len(p) :].strip()
                 break
         if text:
-            self.runner.submit("utterance", speaker, text)
+            at = self.services.now() if self.services.now else None
+            self.runner.submit("utterance", speaker, text, at=at)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Escape (back to the keys) is offered only while typing."""

@@ -276,8 +276,9 @@ class RecordScreen(ExportMixin, BaseScreen):
             head.append(f"  {rec.lender}")
         head.append(f"  {clock(rec.duration or 0)}  ", style="dim")
         head.append_text(state_text(rec.status, (rec.header or {}).get("mode", ""), t))
-        if rec.final_digest:
-            head.append(f"  {rec.final_digest[:16]}…", style="dim")
+        agent = " · ".join(x for x in (rec.agent.get("name"), rec.agent.get("id"), rec.agent.get("company")) if x)
+        if agent:
+            head.append(f"  {t('rev.agent')}{t('colon')}{agent}", style="dim")
         problem = rec.summary_line(self.services.lang)
         if problem:
             head.append(f"\n{problem}", style="yellow")

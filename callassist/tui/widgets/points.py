@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -111,23 +113,26 @@ class TalkingPoints(Widget, can_focus=True):
         self.tick(st.id, self.cursor, done)
         self.post_message(self.Ticked(st.id, self.cursor, done))
 
-    def render(self) -> Text:
-        out = Text()
+    def render(self) -> Group:
         style = self.get_component_rich_style
+        parts: list[Text | Table] = []
         for i, st in enumerate(self.stages):
             marks = self.done[st.id]
             if i != self.current:
                 count = f" {len(marks)}/{len(st.points)}" if st.points else ""
-                out.append(f"{i + 1}. {st.title}{count}\n", style("points--stage", partial=True))
+                parts.append(Text(f"{i + 1}. {st.title}{count}", style("points--stage", partial=True)))
                 continue
-            out.append(f"{i + 1}. {st.title}\n", style("points--current", partial=True))
+            parts.append(Text(f"{i + 1}. {st.title}", style("points--current", partial=True)))
+            # A grid keeps the box in its own column, so a long Chinese point wraps beside it, not under it.
+            grid = Table.grid(padding=(0, 1, 0, 0), expand=True)
+            grid.add_column(width=1, no_wrap=True)
+            grid.add_column(ratio=1, overflow="fold")
             for k, point in enumerate(st.points):
                 done = k in marks
-                line = Text("☑ " if done else "☐ ", style("points--todo", partial=True))
-                line.append(point, style("points--done" if done else "points--todo", partial=True))
+                line = Text(point, style("points--done" if done else "points--todo", partial=True))
+                box = Text("☑" if done else "☐", style("points--todo", partial=True))
                 if self.has_focus and k == self.cursor:
                     line.stylize(style("points--cursor", partial=True))
-                out.append_text(line)
-                out.append("\n")
-        out.rstrip()
-        return out
+                grid.add_row(box, line)
+            parts.append(grid)
+        return Group(*parts)

@@ -107,18 +107,19 @@ class SuggestionCard(VerticalScroll):
         body.append(f"{'⚠ ' if alert else ''}{'' if primary else '↷ '}{it.title}", style=head_style)
         body.append(f"  {t('call.score')} {score:.2f}\n", style="dim")
         body.append(fill(it.answer, self.values) + "\n", style="bold")
+        colon = t("colon")
         if alert:
-            body.append(f"{t('call.alert')}: {it.alert}\n", style="red")
+            body.append(f"{t('call.alert')}{colon}{it.alert}\n", style="red")
             if it.rule:
-                body.append(f"{t('call.rule')}: {it.rule}\n", style="red")
+                body.append(f"{t('call.rule')}{colon}{it.rule}\n", style="red")
         for f in it.follow_up[:2]:
             body.append(f"· {fill(f, self.values)}\n")
         m = self.match
         if primary and m is not None and m.reason is not None:
-            why = Text(f"{t('call.why')}: “{m.reason.example}”", style="dim")
+            why = Text(f"{t('call.why')}{colon}“{m.reason.example}”", style="dim")
             if m.reason.terms:
                 sep = "、" if self.playbook.lang == "zh" else ", "
-                why.append(f"  {t('call.terms')}: {sep.join(m.reason.terms[:5])}", style="dim")
+                why.append(f"  {t('call.terms')}{colon}{sep.join(m.reason.terms[:5])}", style="dim")
             if m.reason.levels:
                 why.append("  (" + " · ".join(f"{k} {v:.2f}" for k, v in m.reason.levels.items()) + ")", style="dim")
             body.append_text(why)
@@ -135,4 +136,4 @@ class SuggestionCard(VerticalScroll):
             parts.append(f"[{n}] {it.title if it else intent_id} {score:.2f}")
         if self.match is not None and self.shown != self.match.intent and self.match.intent is not None:
             parts.append("[0] ←")
-        return Text("\n" + f"{self.t('call.also')}: " + "  ".join(parts), style="dim italic")
+        return Text("\n" + f"{self.t('call.also')}{self.t('colon')}" + "  ".join(parts), style="dim italic")
