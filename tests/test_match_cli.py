@@ -1,0 +1,71 @@
+"""`callassist match`: the human form and the fixed JSON-lines form."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+CMD = [sys.executable, "-m", "callassist", "match"]
+
+
+def test_jsonl_answers_each_line_before_the_next_arrives():
+    """Flushes per line: a caller can write one utterance and read its answer at once."""
+    p = subprocess.Popen(
+        [*CMD, "--jsonl"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        answers = []
+        for line in ("再不还钱我们就打电话给你爸妈", "喂你好", "你把钱转到我个人支付宝上"):
+            p.stdin.write(line + "\n")
+            p.stdin.flush()
+            answers.append(json.loads(p.stdout.readline()))
+    finally:
+        p.stdin.close()
+        p.wait(timeout=30)
+    assert p.returncode == 0, p.stderr.read()
+    first, hello, private = answers
+    assert set(first) == {"text", "intent", "score", "candidates"}
+    assert first["text"] == "再不还钱我们就打电话给你爸妈"
+    assert first["intent"] == "threat-family"
+    assert hello["intent"] is None
+    assert private["intent"] == "private-account"
+    for a in answers:
+        assert isinstance(a["score"], float)
+        assert 1 <= len(a["candidates"]) <= 3
+        scores = [c["score"] for c in a["candidates"]]
+        assert scores == sorted(scores, reverse=True)
+        assert set(a["candidates"][0]) == {"intent", "score"}
+
+
+def test_jsonl_keeps_order_and_blank_lines():
+    lines = ["你什么时候能还款", "", "我们会起诉你", "请稍等"]
+    r = subprocess.run([*CMD, "--jsonl"], input="\n".join(lines) + "\n", capture_output=True, text=True, check=True)
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [o["text"] for o in out] == lines
+    assert out[1]["intent"] is None and out[3]["intent"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("嗯好的", None), ("你为什么一直拖着不还", "why-overdue")],
+)
+def test_human_output_names_decision_and_reason(text, intent):
+    r = subprocess.run([*CMD, text], capture_output=True, text=True, check=True)
+    if intent is None:
+        assert r.stdout.startswith("无建议")
+    else:
+        assert intent in r.stdout
+        assert "依据" in r.stdout and "建议回答" in r.stdout
+
+
+def test_english_playbook_by_language():
+    r = subprocess.run([*CMD, "--lang", "en-US", "we will garnish your wages"], capture_output=True, text=True)
+    assert r.returncode == 0 and "threat-garnish" in r.stdout and "alert" in r.stdout
+
+
+def test_match_without_text_is_a_clear_error():
+    r = subprocess.run(CMD, capture_output=True, text=True)
+    assert r.returncode == 2 and "give the text" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,75 @@
+"""The matcher: decisions on typical lines, robustness to ASR and script, reasons, and quality floors."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.match import SETS, evaluate, read_set
+from callassist import playbook as pb
+from callassist.matcher import Matcher
+
+
+@pytest.fixture(scope="module")
+def zh() -> Matcher:
+    return Matcher(pb.load(language="zh-CN", user_overrides=False))
+
+
+@pytest.fixture(scope="module")
+def en() -> Matcher:
+    return Matcher(pb.load(language="en-US", user_overrides=False))
+
+
+@pytest.mark.parametrize("text", ["喂你好", "请稍等", "嗯好的", "喂 你好", "請稍等", "嗯 好 的", "", "   ", "[9]"])
+def test_small_talk_gives_no_suggestion(zh, text):
+    assert zh.match(text).intent is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("你为什么逾期了", "why-overdue"),
+        ("你 为什么 于期 了", "why-overdue"),  # Vosk spaces and a homophone error
+        ("你為什麼逾期了", "why-overdue"),  # Traditional
+        ("嗯 那个 我们 会 联系 你 的 家人", "threat-family"),
+        ("我们是公安局经侦大队的", "impersonate-police"),
+        ("你把钱打到我个人的卡上", "private-account"),
+        ("你必须一次性把钱全部还清", "pay-in-full"),
+    ],
+)
+def test_typical_lines(zh, text, intent):
+    assert zh.match(text).intent == intent
+
+
+def test_reason_names_example_terms_and_levels(zh):
+    m = zh.match("我们会联系你的家人")
+    assert m.reason is not None
+    assert m.reason.example in zh.playbook.intent(m.intent).examples
+    assert set(m.reason.levels) == {"chars", "pinyin", "meaning"}
+    assert m.reason.terms
+
+
+def test_candidates_ranked_best_first_and_capped(zh):
+    m = zh.match("我们会联系你的家人")
+    d = m.to_json()
+    assert len(d["candidates"]) <= 3
+    assert d["candidates"][0]["intent"] == d["intent"]
+    assert [c["score"] for c in d["candidates"]] == sorted((c["score"] for c in d["candidates"]), reverse=True)
+
+
+def test_english(en):
+    assert en.match("if you don't pay we'll have you arrested").intent == "threat-arrest"
+    assert en.match("hello?").intent is None
+
+
+# Floors a little below the targets in the issue (0.90 clean, 0.85 ASR/Traditional, <= 0.05 false, 0.90 en):
+# a regression fails CI; the benchmark prints the real figures.
+FLOORS = {"zh clean": 0.90, "zh asr": 0.86, "zh traditional": 0.90, "en": 0.92}
+
+
+@pytest.mark.parametrize("name", list(SETS))
+def test_held_out_quality_floors(zh, en, name):
+    lang, file = SETS[name]
+    r = evaluate(zh if lang == "zh-CN" else en, read_set(file))
+    assert r["n"] >= (300 if lang == "zh-CN" else 100)
+    assert r["top1"] >= FLOORS[name], f"{name}: top-1 {r['top1']:.3f}"
+    assert r["false"] <= 0.08, f"{name}: false matches {r['false']:.3f}"
