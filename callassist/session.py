@@ -179,7 +179,8 @@ class CallSession:
                 "call_id": uuid.uuid4().hex,
                 "mode": mode,
                 "started": J.iso(started),
-                "time_zone": J.zone_name(),
+                # The machine's zone name only describes a start time given in the machine's own offset.
+                "time_zone": J.zone_name() if started.astimezone().utcoffset() == started.utcoffset() else "",
                 "utc_offset": started.strftime("%z")[:3] + ":" + started.strftime("%z")[3:],
                 "created": J.iso(J.now()),
                 "playbook": {
