@@ -36,10 +36,14 @@ EN_PROFILE = prof.Profile(
 STARTED = datetime(2026, 11, 23, 14, 3, 12, tzinfo=timezone(timedelta(hours=8)))
 
 
+FROZEN = Path(__file__).parent / "data" / "tui"
+
+
 def playbook(lang: str) -> pb.Playbook:
-    """The bundled playbook of a language, loaded once."""
+    """A frozen copy of the bundled playbook of a language (tests/data/tui), loaded once: screens and scores
+    stay the same while the bundled playbooks are being edited."""
     if lang not in _BOOKS:
-        _BOOKS[lang] = pb.load(language=LANGUAGES[lang], user_overrides=False)
+        _BOOKS[lang] = pb.load(FROZEN / f"{LANGUAGES[lang]}.toml", user_overrides=False)
     return _BOOKS[lang]
 
 

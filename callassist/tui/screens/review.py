@@ -103,7 +103,7 @@ class ReviewScreen(ExportMixin, BaseScreen):
         table.border_title = t("rev.title")
         for key, width in (("", 1), ("rev.date", 16), ("rev.lender", 12), ("rev.duration", 8), ("rev.alerts", 6)):
             table.add_column(t(key) if key else "", width=width)
-        table.add_column(t("rev.state"))
+        table.add_column(t("rev.state"), width=16)
         self.load_list()
         table.focus()
 
