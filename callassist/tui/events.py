@@ -30,8 +30,13 @@ def agreed_text(event: dict, t: Callable[..., str]) -> str:
     return " · ".join(parts)
 
 
-def apply(view: Transcript, event: dict, t: Callable[..., str], *, suggestions: bool = False) -> int | None:
-    """Show one journal event in a transcript; returns the index of the entry it added or changed, if any."""
+def apply(
+    view: Transcript, event: dict, t: Callable[..., str], *, suggestions: bool = False, rules: bool = True
+) -> int | None:
+    """Show one journal event in a transcript; returns the index of the entry it added or changed, if any.
+
+    suggestions: show the suggestion events too (review); rules: add the rule an alert cites (the live call
+    leaves it to the suggestion card)."""
     kind = event.get("type")
     at = clock_of(event.get("at"))
     seq = event.get("seq")
@@ -54,7 +59,7 @@ def apply(view: Transcript, event: dict, t: Callable[..., str], *, suggestions: 
             return i
         return view.add(Entry("bookmark", event.get("label") or t("call.bookmarked"), at=at, seq=seq))
     if kind == "alert":
-        rule = event.get("rule")
+        rule = event.get("rule") if rules else None
         text = event.get("alert", "") + (f" — {t('call.rule')}{t('colon')}{rule}" if rule else "")
         return view.add(Entry("alert", text, at=at, seq=seq))
     if kind == "suggestion":

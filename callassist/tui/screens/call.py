@@ -237,7 +237,7 @@ class CallScreen(BaseScreen):
         kind = event.get("type")
         view = self.query_one(Transcript)
         if kind != "stage":  # the points pane shows the stage; the record and the review keep the event
-            ev.apply(view, event, self.t)
+            ev.apply(view, event, self.t, rules=False)
         if kind == "utterance" and event.get("speaker") == "me":
             self.cover_points(event.get("text", ""))
         elif kind == "stage":
@@ -297,13 +297,23 @@ class CallScreen(BaseScreen):
         self.run_worker(self._listen, thread=True, group="listen", name="listen", exit_on_error=False)
 
     def _listen(self) -> None:
-        """Find and load the model and open the sources (slow, may fail): a thread worker."""
+        """Find and load the model and open the sources (slow, may fail): a thread worker. Without a model or
+        an input device the call simply stays in typed mode."""
         from callassist.tui import speech
 
         assert self.runner is not None
+        services = self.services
+        if services.listener is None:
+            status = getattr(self.app, "speech_status", None)
+            if status is None:  # the home screen's probe has not answered yet: ask again here
+                status = (services.probe or (lambda: speech.probe(services.model, services.playbook.lang)))()
+                self.app.speech_status = status
+            if not status.ready:
+                self.post_message(ListeningChanged("typed"))
+                return
         session = self.session
-        factory = self.services.listener or speech.live_audio
-        listener = factory(self.services, None, session)
+        factory = services.listener or speech.live_audio
+        listener = factory(services, None, session)
         sink = ScreenSink(self, self.runner, session, tuple(src.name for src in listener.sources))
         listener.sink = sink
         self.listener = listener
@@ -338,6 +348,11 @@ class CallScreen(BaseScreen):
             self.listen_state = state
             status.listening = t(labels[state])
             self.set_class(state == "paused", "-paused")
+        if state == "typed":
+            status.listening = t("call.typed")
+            status.show_meter = False
+            status.dropout_label = ""
+            self.set_class(True, "-typed")
         if state == "failed":
             status.show_meter = False
             self.notify(message.detail or t("call.stopped"), severity="warning", timeout=10)

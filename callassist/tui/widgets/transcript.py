@@ -88,6 +88,7 @@ class Transcript(ScrollView, can_focus=True):
         self._counts: list[int] = []  # wrapped lines of each entry
         self._cache: dict[int, list[Strip]] = {}
         self._partial_strips: list[Strip] = []
+        self._following = False
         self._label_width = max((cell_len(v) for v in self.labels.values()), default=4)
 
     # ------------------------------------------------------------------ public API
@@ -109,7 +110,7 @@ class Transcript(ScrollView, can_focus=True):
         self._place(i)
         self._update_size()
         if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._follow()
         self.refresh()
         return i
 
@@ -139,7 +140,7 @@ class Transcript(ScrollView, can_focus=True):
         self._wrap_partials()
         self._update_size()
         if follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self._follow()
         self.refresh()
 
     def update_entry(self, index: int, entry: Entry) -> None:
@@ -224,7 +225,17 @@ class Transcript(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ layout and drawing
 
     def _at_end(self) -> bool:
-        return self.scroll_y >= self.max_scroll_y - 1
+        return self._following or self.scroll_y >= self.max_scroll_y - 1
+
+    def _follow(self) -> None:
+        # The new height reaches the scrollbars on the next refresh; scrolling now would stop short.
+        if not self._following:
+            self._following = True
+            self.call_after_refresh(self._scroll_to_end)
+
+    def _scroll_to_end(self) -> None:
+        self._following = False
+        self.scroll_end(animate=False, x_axis=False, immediate=True)
 
     def _update_size(self) -> None:
         self.virtual_size = Size(self._width, self.line_count)
