@@ -98,7 +98,11 @@ class CallAssist(App[None]):
     @work(thread=True, group="matcher", exit_on_error=False)
     def _load_matcher(self, playbook, key: str, fut: Future) -> None:
         try:
-            fut.set_result(self.services.make_matcher(playbook))
+            matcher = self.services.make_matcher(playbook)
+            # The first sentence loads the encoder's weights (about a second): pay it now, not on the
+            # agent's first line.
+            matcher.match(playbook.intents[0].examples[0])
+            fut.set_result(matcher)
         except Exception as e:  # the future carries the error to whoever waits; the UI gets one line
             fut.set_exception(e)
             self.post_message(MatcherReady(key, error=f"{type(e).__name__}: {e}"))
