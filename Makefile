@@ -39,3 +39,6 @@ check: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks.match
+	$(BIN)/python -m benchmarks.record
+	$(BIN)/python -m benchmarks.audio
+	$(BIN)/python -m benchmarks.tui
