@@ -74,7 +74,7 @@ class CallAssist(App[None]):
 
     def action_toggle_keys(self) -> None:
         """Show or hide the panel that lists every key of the screen."""
-        if self.screen.query("KeysPanel"):
+        if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()

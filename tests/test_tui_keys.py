@@ -1,0 +1,118 @@
+"""Pilot tests of the remaining keys: home (language, numbers, theme, all keys), call (alternatives, speaker,
+tick, stages, pause without audio), and quitting in the middle of a call."""
+
+from __future__ import annotations
+
+from callassist import profile as prof
+from callassist.tui.screens.call import CallScreen
+from callassist.tui.screens.home import HomeScreen
+from callassist.tui.widgets.points import TalkingPoints
+from callassist.tui.widgets.suggestion import SuggestionCard
+from callassist.tui.widgets.transcript import Transcript
+from tests.test_tui_call import start_call, wait_for
+from tests.tui_support import app as make_app
+from tests.tui_support import capture_notifications
+
+
+async def test_home_language_numbers_theme_and_keys_panel(tmp_path):
+    app = make_app("zh", tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert "开始通话" in str(app.screen.query_one("#home-menu").get_option_at_index(0).prompt)
+        # language: the playbook and every label switch to English
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen) and app.services.lang == "en")
+        assert app.services.playbook.lang == "en"
+        assert "Start a call" in str(app.screen.query_one("#home-menu").get_option_at_index(0).prompt)
+        footer_keys = {b.key: b.description for b in app.screen.BINDINGS}
+        assert footer_keys["c"] == "Call" and footer_keys["l"] == "中文"
+        # numbers: the form writes the profile and the panel shows them
+        await pilot.press("p")
+        form = app.screen
+        form.query_one("#field-debt").value = "12000"
+        form.query_one("#field-periods").value = "12"
+        form.query_one("#field-debt").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.services.profile.debt == 12000)
+        assert prof.load().periods == 12
+        await wait_for(pilot, lambda: "12,000.00" in str(app.screen.query_one("#home-numbers").content))
+        # a bad number is refused in the form, with a message
+        await pilot.press("p")
+        app.screen.query_one("#field-apr").value = "lots"
+        app.screen.query_one("#field-apr").focus()
+        await pilot.press("enter")
+        assert "number" in str(app.screen.query_one("#form-error").content)
+        await pilot.press("escape")
+        # theme and the panel of every key
+        dark = app.theme
+        await pilot.press("ctrl+t")
+        assert app.theme != dark
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: bool(app.screen.query("HelpPanel")))
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: not app.screen.query("HelpPanel"))
+
+
+async def test_call_keys(tmp_path):
+    app = make_app("en", tmp_path / "records")
+    notes = capture_notifications(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await start_call(pilot)
+        card = screen.query_one(SuggestionCard)
+        view = screen.query_one(Transcript)
+        points = screen.query_one(TalkingPoints)
+        # bookmark with no agent line yet: says so
+        await pilot.press("escape", "b")
+        assert any("No agent line" in n for n in notes)
+        await pilot.press("i")
+        screen.query_one("#typed").value = "If you don't pay today we will have you arrested"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: card.match is not None)
+        best = card.shown
+        await pilot.press("escape", "1")
+        assert card.shown == card.alternatives[0][0] != best
+        await pilot.press("2")
+        assert card.shown == card.alternatives[1][0]
+        await pilot.press("0")
+        assert card.shown == best
+        # switch the speaker of the last line: agent → me, recorded as a correction
+        await pilot.press("s")
+        await wait_for(pilot, lambda: view.entries[view.last_index("utterance")].speaker == "me")
+        # tick the next point; stages forward and back
+        await pilot.press("t")
+        assert points.progress()[0] == 1
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: points.current == 1)
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: points.current == 0)
+        # pause in typed mode: there is nothing to pause
+        await pilot.press("p")
+        assert not any("paused" in n for n in notes)
+        session = screen.session
+    from callassist import record
+
+    rec = record.load(session.folder)
+    assert [e["speaker"] for e in rec.events if e["type"] == "speaker"] == ["me"]
+    assert [e["stage"] for e in rec.events if e["type"] == "stage"][-2:] == ["open", "prepare"]
+
+
+async def test_quitting_mid_call_closes_the_record(tmp_path):
+    from callassist import record
+
+    app = make_app("zh", tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await start_call(pilot)
+        screen.query_one("#typed").value = "你这个钱到底什么时候能还上"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.query_one(SuggestionCard).match is not None)
+        folder = screen.session.folder
+        assert isinstance(app.screen, CallScreen)
+        await pilot.press("ctrl+q")
+    for _ in range(200):
+        rec = record.load(folder)
+        if rec.status == record.VERIFIED:
+            break
+        import time
+
+        time.sleep(0.02)
+    assert rec.status == record.VERIFIED
+    assert rec.closing["reason"] == "app closed"
