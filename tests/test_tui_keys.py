@@ -116,3 +116,19 @@ async def test_quitting_mid_call_closes_the_record(tmp_path):
         time.sleep(0.02)
     assert rec.status == record.VERIFIED
     assert rec.closing["reason"] == "app closed"
+
+
+async def test_a_records_folder_that_cannot_be_written_is_reported(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the records folder should be")
+    app = make_app("en", blocker / "records")
+    notes = capture_notifications(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("c", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CallScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.has_class("-failed"))
+        assert "Not recording" in str(screen.query_one("#suggestion-body").content)
+        assert any("Record error" in n for n in notes)
+        await pilot.press("escape", "e", "y")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))

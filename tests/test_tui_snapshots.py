@@ -124,3 +124,26 @@ def test_record_view(snap_compare, lang, size, records):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=open_record)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_call_light_theme(snap_compare, lang, tmp_path):
+    from callassist.tui.app import CallAssist
+    from tests.tui_support import services
+
+    app = CallAssist(services(lang, tmp_path / "records"), theme="textual-light")
+
+    async def call(pilot):
+        from callassist.tui.widgets.suggestion import SuggestionCard
+
+        await pilot.press("c", "enter")
+        await wait_for(pilot, lambda: getattr(app.screen, "session", None) is not None)
+        card = app.screen.query_one(SuggestionCard)
+        for text in (ME[lang], AGENT[lang]):
+            app.screen.query_one("#typed", Input).value = text
+            await pilot.press("enter")
+        await wait_for(pilot, lambda: card.match is not None)
+        await pilot.press("escape")  # the call's keys in the footer
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=call)

@@ -53,8 +53,16 @@ async def main() -> None:
         await shoot(app, f"home-{lang}", home)
 
     lines = {
-        "zh": ["你好，这里是安心借客服，我姓王，工号 8812", "我：我失业了，想协商分期还款，每月最多还一千八", "再不还我们就打电话给你爸妈"],
-        "en": ["This is Mike from Apex Recovery", "me: I lost my job and I want a payment plan", "If you don't pay today we will have you arrested"],
+        "zh": [
+            "你好，这里是安心借客服，我姓王，工号 8812",
+            "我：我失业了，想协商分期还款，每月最多还一千八",
+            "再不还我们就打电话给你爸妈",
+        ],
+        "en": [
+            "This is Mike from Apex Recovery",
+            "me: I lost my job and I want a payment plan",
+            "If you don't pay today we will have you arrested",
+        ],
     }
     for lang in ("zh", "en"):
 

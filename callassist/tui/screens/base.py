@@ -42,6 +42,15 @@ def localized(cls: T, lang: str) -> T:
     return _LOCALIZED[key]  # type: ignore[return-value]
 
 
+TONES = {"ok": "text-success", "warn": "text-warning", "bad": "text-error", "accent": "text-primary"}
+
+
+def tone(app: Any, name: str, extra: str = "") -> str:
+    """A Rich style in the current theme's text colour for ok / warn / bad / accent, plus extra attributes."""
+    colour = app.get_css_variables().get(TONES[name], "")
+    return f"{extra} {colour}".strip()
+
+
 def _translate(b: Binding, t: Callable[..., str]) -> Binding:
     group = replace(b.group, description=t(b.group.description)) if b.group else None
     return replace(b, description=t(b.description), tooltip=t(b.tooltip) if b.tooltip else "", group=group)
@@ -61,6 +70,10 @@ class Base:
     def t(self) -> Callable[..., str]:
         """UI text in the current language."""
         return self.app.services.t
+
+    def tone(self, name: str, extra: str = "") -> str:
+        """A Rich style in the theme's readable text colour: ok, warn, bad, accent (dark and light alike)."""
+        return tone(self.app, name, extra)
 
 
 class BaseScreen(Base, Screen):

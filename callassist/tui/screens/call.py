@@ -254,8 +254,10 @@ class CallScreen(BaseScreen):
     @on(SessionFailed)
     def session_failed(self, message: SessionFailed) -> None:
         self.notify(self.t("call.error", error=message.error), severity="error", timeout=15)
-        if message.fatal:
+        if message.fatal:  # the record could not be opened: say so where the suggestions go, and stay honest
             self.query_one(StatusBar).recording = False
+            self.query_one(SuggestionCard).set_waiting(self.t("call.no_record", error=message.error))
+            self.add_class("-failed")
 
     @on(SessionClosed)
     def session_closed(self, message: SessionClosed) -> None:
@@ -516,5 +518,7 @@ class CallScreen(BaseScreen):
     def _finish(self) -> None:
         if self.listener is not None:
             self.listener.stop()
-        if self.runner is not None:
+        if self.runner is not None and self.runner.session is not None and not self.runner.closed:
             self.runner.close()
+        else:  # nothing was recorded: there is no record to show
+            self.app.call_from_thread(self.dismiss)

@@ -103,9 +103,9 @@ class HomeScreen(BaseScreen):
         elif status.model and not status.problem:
             body.append(t("home.speech.ready", name=status.model), style="bold")
         elif status.problem and status.problem != "no-model":
-            body.append(t("home.speech.unavailable", why=status.problem), style="yellow")
+            body.append(t("home.speech.unavailable", why=status.problem), style=self.tone("warn"))
         else:
-            body.append(t("home.speech.none"), style="yellow")
+            body.append(t("home.speech.none"), style=self.tone("warn"))
         if status.problem != "typed":
             body.append(f"\n{t('home.devices')}: ", style="dim")
             if status.devices:

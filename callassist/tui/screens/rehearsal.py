@@ -12,28 +12,29 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from callassist.tui.screens.base import BaseScreen
+from callassist.tui.screens.base import BaseScreen, tone
 from callassist.tui.screens.dialogs import ChoiceDialog
 from callassist.tui.widgets.transcript import Entry, Transcript
 
 TAG_STYLES = {
-    "covered": "green",
-    "pitfall": "bold red",
-    "alert": "red",
-    "answer": "bold",
-    "tip": "dim",
-    "title": "bold",
-    "score": "bold reverse",
-    "part": "",
-    "missed": "yellow",
+    "covered": ("ok", ""),
+    "pitfall": ("bad", "bold"),
+    "alert": ("bad", ""),
+    "answer": ("", "bold"),
+    "tip": ("", "dim"),
+    "title": ("", "bold"),
+    "score": ("accent", "bold reverse"),
+    "part": ("", ""),
+    "missed": ("warn", ""),
 }
 
 
-def styled(lines: list[tuple[str, str]]) -> Text:
-    """The coach's (tag, text) lines as styled text."""
+def styled(lines: list[tuple[str, str]], app) -> Text:
+    """The coach's (tag, text) lines as styled text in the theme's colours."""
     out = Text()
     for tag, line in lines:
-        out.append(line + "\n", style=TAG_STYLES.get(tag, ""))
+        colour, extra = TAG_STYLES.get(tag, ("", ""))
+        out.append(line + "\n", style=tone(app, colour, extra) if colour else extra)
     out.rstrip()
     return out
 
@@ -91,7 +92,7 @@ class RehearsalScreen(BaseScreen):
         self.scenarios = scenarios
         t = self.t
         if not scenarios:
-            self.query_one("#reh-feedback", Static).update(Text(t("reh.none"), style="yellow"))
+            self.query_one("#reh-feedback", Static).update(Text(t("reh.none"), style=self.tone("warn")))
             return
         if self.scenario_id:
             self.begin(self.scenario_id)
@@ -184,7 +185,7 @@ class RehearsalScreen(BaseScreen):
         from callassist.rehearse import feedback_lines
 
         self.busy = False
-        body = styled(feedback_lines(fb, self.services.playbook.lang))
+        body = styled(feedback_lines(fb, self.services.playbook.lang), self.app)
         if report is not None:
             self.show_report(report, folder)
             return
@@ -196,7 +197,7 @@ class RehearsalScreen(BaseScreen):
         from callassist.rehearse import report_lines
 
         self.report, self.folder = report, folder
-        body = styled(report_lines(report))
+        body = styled(report_lines(report), self.app)
         body.append("\n" + self.t("reh.saved", folder=folder.name), style="dim")
         self.query_one("#reh-feedback", Static).update(body)
         self.query_one("#reh-feedback-pane").border_title = self.t("reh.report")

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from callassist.tui import events as ev
-from callassist.tui.screens.base import BaseScreen
+from callassist.tui.screens.base import BaseScreen, tone
 from callassist.tui.screens.dialogs import ChoiceDialog
 from callassist.tui.widgets.status import clock
 from callassist.tui.widgets.transcript import Transcript
@@ -35,9 +35,14 @@ def export_choices(t) -> list[tuple[str, str]]:
     ]
 
 
-def state_text(status: str, mode: str, t) -> Text:
+def state_text(status: str, mode: str, t, app) -> Text:
     """A record's state as a short coloured word."""
-    styles = {"verified": "green", "interrupted": "yellow", "open": "yellow", "broken": "bold red"}
+    styles = {
+        "verified": tone(app, "ok"),
+        "interrupted": tone(app, "warn"),
+        "open": tone(app, "warn"),
+        "broken": tone(app, "bad", "bold"),
+    }
     out = Text(t(f"rev.{status}") if status in styles else status, style=styles.get(status, ""))
     if mode == "rehearsal":
         out.append(" " + t("rev.rehearsal"), style="dim")
@@ -122,14 +127,14 @@ class ReviewScreen(ExportMixin, BaseScreen):
         table = self.query_one(DataTable)
         table.clear()
         for s in summaries:
-            alerts = Text(str(s.alerts), style="bold red" if s.alerts else "dim")
+            alerts = Text(str(s.alerts), style=self.tone("bad", "bold") if s.alerts else "dim")
             table.add_row(
                 "●" if s.folder in self.marked else " ",
                 (s.started or "")[:16].replace("T", " "),
                 s.lender or "-",
                 clock(s.duration or 0),
                 alerts,
-                state_text(s.status, s.mode, t),
+                state_text(s.status, s.mode, t, self.app),
                 key=str(s.folder),
             )
         if not summaries:
@@ -172,7 +177,7 @@ class ReviewScreen(ExportMixin, BaseScreen):
             body.append(f"{t('rev.agent')}: {who}\n", style="dim")
         problem = rec.summary_line(self.services.lang)
         if problem:
-            body.append(problem + "\n", style="yellow")
+            body.append(problem + "\n", style=self.tone("warn"))
         labels = {s: t(f"speaker.{s}") for s in ("agent", "me", "unknown")}
         for u in rec.utterances()[:8]:
             body.append(f"{labels.get(u.get('speaker'), '?')}: ", style="bold")
@@ -275,13 +280,13 @@ class RecordScreen(ExportMixin, BaseScreen):
         if rec.lender:
             head.append(f"  {rec.lender}")
         head.append(f"  {clock(rec.duration or 0)}  ", style="dim")
-        head.append_text(state_text(rec.status, (rec.header or {}).get("mode", ""), t))
+        head.append_text(state_text(rec.status, (rec.header or {}).get("mode", ""), t, self.app))
         agent = " · ".join(x for x in (rec.agent.get("name"), rec.agent.get("id"), rec.agent.get("company")) if x)
         if agent:
             head.append(f"  {t('rev.agent')}{t('colon')}{agent}", style="dim")
         problem = rec.summary_line(self.services.lang)
         if problem:
-            head.append(f"\n{problem}", style="yellow")
+            head.append(f"\n{problem}", style=self.tone("warn"))
         self.query_one("#record-head", Static).update(head)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -35,10 +35,10 @@ class TalkingPoints(Widget, can_focus=True):
 
     DEFAULT_CSS = """
     TalkingPoints { height: auto; padding: 0 1; }
-    TalkingPoints > .points--stage { color: $text-muted; }
-    TalkingPoints > .points--current { color: $text; background: $primary 30%; text-style: bold; }
-    TalkingPoints > .points--done { color: $text-muted; text-style: strike; }
-    TalkingPoints > .points--todo { color: $text; }
+    TalkingPoints > .points--stage { color: $foreground-muted; }
+    TalkingPoints > .points--current { color: $text-primary; text-style: bold underline; }
+    TalkingPoints > .points--done { color: $foreground-muted; text-style: strike; }
+    TalkingPoints > .points--todo { color: $foreground; }
     TalkingPoints > .points--cursor { background: $boost; }
     """
 

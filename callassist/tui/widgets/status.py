@@ -35,10 +35,10 @@ class StatusBar(Widget):
 
     DEFAULT_CSS = """
     StatusBar { height: 1; padding: 0 1; background: $panel; }
-    StatusBar > .status--rec { color: $error; text-style: bold; }
-    StatusBar > .status--label { color: $text; }
-    StatusBar > .status--meter { color: $success; }
-    StatusBar > .status--warn { color: $warning; text-style: bold; }
+    StatusBar > .status--rec { color: $text-error; text-style: bold; }
+    StatusBar > .status--label { color: $foreground; }
+    StatusBar > .status--meter { color: $text-success; }
+    StatusBar > .status--warn { color: $text-warning; text-style: bold; }
     """
 
     elapsed: reactive[float] = reactive(0.0)

@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from callassist.playbook import Intent, Playbook, fill
+from callassist.tui.screens.base import tone
 
 if TYPE_CHECKING:
     from callassist.matcher import Match
@@ -49,6 +50,14 @@ class SuggestionCard(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = self.t("call.suggestion")
         self.set_class(True, "-empty")
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._recolour())
+
+    def _recolour(self) -> None:
+        """The alert colours come from the theme: draw the card again after a theme change."""
+        if self.match is not None and self.shown is not None:
+            primary = self.shown == self.match.intent
+            score = self.match.score if primary else dict(self.alternatives).get(self.shown, 0.0)
+            self._render_intent(self.shown, score, primary=primary)
 
     def set_waiting(self, text: str) -> None:
         """A plain line while nothing is matched yet (loading, waiting for the agent)."""
@@ -103,15 +112,16 @@ class SuggestionCard(VerticalScroll):
         self.set_class(alert, "-alert")
         self.set_class(False, "-empty")
         body = Text()
-        head_style = "bold red" if alert else "bold"
+        bad = tone(self.app, "bad")
+        head_style = f"bold {bad}" if alert else "bold"
         body.append(f"{'⚠ ' if alert else ''}{'' if primary else '↷ '}{it.title}", style=head_style)
         body.append(f"  {t('call.score')} {score:.2f}\n", style="dim")
         body.append(fill(it.answer, self.values) + "\n", style="bold")
         colon = t("colon")
         if alert:
-            body.append(f"{t('call.alert')}{colon}{it.alert}\n", style="red")
+            body.append(f"{t('call.alert')}{colon}{it.alert}\n", style=bad)
             if it.rule:
-                body.append(f"{t('call.rule')}{colon}{it.rule}\n", style="red")
+                body.append(f"{t('call.rule')}{colon}{it.rule}\n", style=bad)
         for f in it.follow_up[:2]:
             body.append(f"· {fill(f, self.values)}\n")
         m = self.match

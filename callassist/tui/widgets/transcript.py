@@ -51,18 +51,18 @@ class Transcript(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     Transcript { background: $surface; scrollbar-gutter: stable; scrollbar-size-vertical: 1; }
-    Transcript > .transcript--time { color: $text-muted; }
-    Transcript > .transcript--agent { color: $warning; text-style: bold; }
-    Transcript > .transcript--me { color: $accent; text-style: bold; }
-    Transcript > .transcript--unknown { color: $text-muted; text-style: bold; }
-    Transcript > .transcript--partial { color: $text-muted; text-style: italic; }
-    Transcript > .transcript--note { color: $secondary; }
-    Transcript > .transcript--bookmark { color: $primary; text-style: bold; }
-    Transcript > .transcript--alert { color: $error; text-style: bold; }
-    Transcript > .transcript--suggestion { color: $success; }
-    Transcript > .transcript--agreed { color: $success; text-style: bold; }
-    Transcript > .transcript--stage { color: $text-muted; text-style: italic; }
-    Transcript > .transcript--system { color: $text-muted; }
+    Transcript > .transcript--time { color: $foreground-muted; }
+    Transcript > .transcript--agent { color: $text-warning; text-style: bold; }
+    Transcript > .transcript--me { color: $text-primary; text-style: bold; }
+    Transcript > .transcript--unknown { color: $foreground-muted; text-style: bold; }
+    Transcript > .transcript--partial { color: $foreground-muted; text-style: italic; }
+    Transcript > .transcript--note { color: $text-secondary; }
+    Transcript > .transcript--bookmark { color: $text-accent; text-style: bold; }
+    Transcript > .transcript--alert { color: $text-error; text-style: bold; }
+    Transcript > .transcript--suggestion { color: $text-success; }
+    Transcript > .transcript--agreed { color: $text-success; text-style: bold; }
+    Transcript > .transcript--stage { color: $foreground-muted; text-style: italic; }
+    Transcript > .transcript--system { color: $foreground-muted; }
     Transcript > .transcript--cursor { background: $boost; text-style: bold; }
     Transcript > .transcript--found { background: $warning 40%; }
     """
