@@ -35,6 +35,12 @@ async def test_home_language_numbers_theme_and_keys_panel(tmp_path):
         await wait_for(pilot, lambda: app.services.profile.debt == 12000)
         assert prof.load().periods == 12
         await wait_for(pilot, lambda: "12,000.00" in str(app.screen.query_one("#home-numbers").content))
+        # a plan the income cannot carry is pointed out with the planner's figures
+        await pilot.press("p")
+        app.screen.query_one("#field-periods").value = "2"
+        app.screen.query_one("#field-periods").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "more than you can afford" in str(app.screen.query_one("#home-numbers").content))
         # a bad number is refused in the form, with a message
         await pilot.press("p")
         app.screen.query_one("#field-apr").value = "lots"

@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 
 from callassist import profile as prof
 from callassist.errors import CallassistError
+from callassist.plan import PlanError, make_plan, money
 from callassist.tui.screens.base import BaseScreen
 from callassist.tui.screens.dialogs import call_setup_dialog, profile_dialog, profile_from_form
 from callassist.tui.speech import SpeechStatus
@@ -33,13 +34,14 @@ class HomeScreen(BaseScreen):
         t = self.t
         yield Static(Text.assemble((t("app.title"), "bold"), "  ", (t("app.sub"), "dim")), id="home-title")
         with Horizontal(id="home-body"):
-            menu = OptionList(
-                *[
+            options: list[Option | None] = []
+            for k in ("start", "rehearse", "review", "profile"):
+                if options:
+                    options.append(None)  # a rule between the choices
+                options.append(
                     Option(Text.assemble((t(f"home.{k}"), "bold"), "\n", (t(f"home.{k}.help"), "dim")), id=k)
-                    for k in ("start", "rehearse", "review", "profile")
-                ],
-                id="home-menu",
-            )
+                )
+            menu = OptionList(*options, id="home-menu")
             yield menu
             with VerticalScroll(id="home-info"):
                 yield Static(id="home-numbers", classes="panel")
@@ -70,14 +72,32 @@ class HomeScreen(BaseScreen):
             body.append(f"{v}{'%' if k == 'apr' else ''}", style="bold")
             body.append("\n" if n % 3 == 2 and n < len(shown) - 1 else "   ")
         body.rstrip()
+        plan = self.plan()
+        if plan is not None and plan.fits_income is False:
+            body.append("\n" + t("home.over", monthly=money(plan.monthly)), style=self.tone("warn"))
+            if plan.months_at_cap:
+                body.append(" " + t("home.at_cap", n=int(-(-plan.months_at_cap // 1))), style=self.tone("warn"))
+        elif plan is not None and plan.annuity_interest > 0:
+            body.append("\n" + t("home.interest", total=money(plan.annuity_interest)), style="dim")
         self.query_one("#home-numbers", Static).update(body)
+
+    def plan(self):
+        """The planner's figures for the profile, when it has enough numbers."""
+        p = self.services.profile
+        if not (p.debt and p.periods):
+            return None
+        try:
+            return make_plan(p.debt, p.apr or 0.0, p.periods, p.income, p.cap)
+        except PlanError:
+            return None
 
     def show_playbook(self) -> None:
         t = self.t
         book = self.services.playbook
         body = Text()
         body.append(book.title, style="bold")
-        body.append(f"\n{book.language} · {len(book.stages)} / {len(book.intents)}", style="dim")
+        counts = t("home.counts", stages=len(book.stages), intents=len(book.intents))
+        body.append(f"\n{book.language} · {counts}", style="dim")
         body.append(f"\n{t('home.records')} ", style="dim")
         body.append(str(self.services.transcripts))
         self.query_one("#home-playbook", Static).update(body)
