@@ -321,3 +321,12 @@ def test_download_cli_prints_where_it_went(server, tmp_path, capsys):
     assert main(["models", "download", NAME, "--dir", str(tmp_path / "models"), "--url", server.url]) == 0
     out = capsys.readouterr().out
     assert f"unpacked into {tmp_path / 'models' / NAME}" in out and "SHA-256" in out
+
+
+def test_model_loader_reports_failure_for_the_app(tmp_path):
+    pytest.importorskip("vosk")
+    seen = []
+    loader = M.ModelLoader(tmp_path, on_done=lambda ld: seen.append(ld.state)).start()
+    with pytest.raises(ModelError, match="not a Vosk model"):
+        loader.wait(30)
+    assert loader.state == "failed" and seen == ["failed"] and "\n" not in (loader.error or "")

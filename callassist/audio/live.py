@@ -10,7 +10,7 @@ with these methods (called from the recognizer threads; the optional ones may be
     state(state, detail="", dropouts=None, record=None)
                                                      loading | listening | paused | resumed | stopped | failed;
                                                      `record` is a system event for the journal ({"kind": ...})
-    level(value)                     (optional)      input level 0..1 for a meter, about ten times a second
+    level(value)                     (optional)      input level 0..1 for a meter, once per 0.1 s block
     audio(channel, pcm)              (optional)      16 kHz mono int16 audio of one source, for the record
 
 `Listener(session, model, sources)` is the same with a CallSession as the sink (CLI, tests, benchmarks).
@@ -137,7 +137,6 @@ class LiveAudio:
         self.started_listening: float | None = None  # time.perf_counter() when every source was open
         self._offsets: dict[str, float] = {}
         self._levels: dict[str, float] = {}
-        self._last_level = 0.0
         self._dropouts = 0
 
     # -- control ------------------------------------------------------------------------------------
@@ -241,12 +240,9 @@ class LiveAudio:
 
     def _audio(self, src: S.AudioSource, blk: S.Block) -> None:
         level = getattr(self.sink, "level", None)
-        if level is not None:
+        if level is not None:  # once per 0.1 s block: the loudest source's latest level
             self._levels[src.name] = level_of(blk.data)
-            now = time.monotonic()
-            if now - self._last_level >= 0.1:
-                self._last_level = now
-                level(max(self._levels.values()))
+            level(max(self._levels.values()))
         audio = getattr(self.sink, "audio", None)
         if audio is not None:
             audio(src.name, blk.data)

@@ -246,9 +246,10 @@ class Recognizer:
     def _status(self, kind: str, message: str, **detail: object) -> None:
         self.on_status(Status(kind, self.source.name, message, dict(detail)))
 
-    def _check_dropouts(self) -> None:
+    def _check_dropouts(self, force: bool = False) -> None:
+        """Report lost audio at most once a second (and once more at the end)."""
         now = (self.source.overflows, self.source.dropped)
-        if now != self._reported and time.monotonic() - self._last_dropout >= 1.0:
+        if now != self._reported and (force or time.monotonic() - self._last_dropout >= 1.0):
             self._reported = now
             self._last_dropout = time.monotonic()
             self._status(
@@ -335,7 +336,7 @@ class Recognizer:
         except Exception as e:  # Vosk raises bare exceptions from C++; the user gets one line, typed mode goes on
             self.error, reason = f"speech recognition failed: {e}", "failed"
         finally:
-            self._check_dropouts()
+            self._check_dropouts(force=True)
             if reason == "failed":
                 self.state = "failed"
                 self._status("failed", self.error or "recognition failed", at=round(self.position, 3))
