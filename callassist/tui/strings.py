@@ -146,6 +146,7 @@ ZH: dict[str, str] = {
     "agreed.waived": "减免项目（逗号分隔）",
     "agreed.text": "原话 / 说明",
     "agreed.bad_number": "“{field}”要填数字。",
+    "form.hint": "回车保存 · Tab 下一项 · Esc 取消",
     "confirm.yes": "是",
     "confirm.no": "否",
     # ended
@@ -346,6 +347,7 @@ EN: dict[str, str] = {
     "agreed.waived": "Waived (comma-separated)",
     "agreed.text": "Their words / details",
     "agreed.bad_number": "'{field}' must be a number.",
+    "form.hint": "Enter saves · Tab next field · Esc cancels",
     "confirm.yes": "Yes",
     "confirm.no": "No",
     "ended.title": "Call ended",

@@ -137,10 +137,18 @@ class CallScreen(BaseScreen):
 
     # -- layout ----------------------------------------------------------------------------------
 
+    @property
+    def values(self) -> dict[str, str]:
+        """Placeholder values: the profile's, with the lender named when the call started."""
+        values = dict(self.services.values)
+        if self.setup.get("lender"):
+            values["lender"] = self.setup["lender"]
+        return values
+
     def compose(self) -> ComposeResult:
         t = self.t
         book = self.services.playbook
-        values = self.services.values
+        values = self.values
         stages = [StagePoints(s.id, s.title, tuple(fill(p, values) for p in s.points)) for s in book.stages]
         yield StatusBar(id="status")
         with Horizontal(id="call-body"):
@@ -200,7 +208,7 @@ class CallScreen(BaseScreen):
                 services.transcripts,
                 services.playbook,
                 matcher=matcher,
-                values=services.values,
+                values=self.values,
                 lender=setup.get("lender") or services.profile.lender or "",
                 direction="outgoing" if setup.get("_check", True) else "incoming",
                 agent_name=setup.get("agent_name") or "",
@@ -274,7 +282,7 @@ class CallScreen(BaseScreen):
         if st is None or st.id in SKIP_STAGES:  # homework before the call is not ticked by what is said
             return
         lang = self.services.playbook.lang
-        reading = coach.read_reply(text, lang, coach.Numbers.from_values(self.services.values))
+        reading = coach.read_reply(text, lang, coach.Numbers.from_values(self.values))
         raw = next((s.points for s in self.services.playbook.stages if s.id == st.id), ())
         for i, point in enumerate(raw):
             if coach.point_kinds(point, lang) & set(reading.kinds):

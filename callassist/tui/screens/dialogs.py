@@ -82,6 +82,7 @@ class FormDialog(BaseDialog):
                     yield Input(f.value, id=f"field-{f.key}", compact=True, classes="form-input")
             if self.check:
                 yield Checkbox(self.t(self.check), id="form-check", compact=True)
+            yield Static(self.t("form.hint"), classes="form-hint")
             yield Static("", id="form-error", classes="form-error")
         yield Footer()
 
