@@ -131,6 +131,23 @@ def test_played_speech_is_captured_exactly_recognised_and_recorded(pulse, model,
     assert 0 <= lost <= head  # at most the silent head is missing
 
 
+def test_listen_command_prints_what_it_hears(pulse, model, speech, capsys, monkeypatch):
+    import threading
+
+    from callassist.audio import models as M
+    from callassist.cli import main
+
+    monkeypatch.setattr(M, "load_model", lambda path: model)  # the module's model: loaded once per module
+    player = threading.Timer(0.5, pulse.play, args=(speech["first"],))
+    player.start()
+    code = main(["listen", "--mic", "pulse", "--model", str(ko_model_path()), "--seconds", "5"])
+    player.join()
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "listening" in out.err and "agent:" in out.out  # one input: a mixed stream labelled agent
+    assert "Traceback" not in out.err
+
+
 def test_device_that_disappears_mid_call(pulse, model, book, matcher, speech, tmp_path):
     from callassist.session import CallSession
 

@@ -117,7 +117,10 @@ def test_transcribe_makes_a_matched_record_with_a_valid_chain(model, grammar, bo
     assert utts[0]["start"] < utts[1]["start"] < utts[2]["start"] < res.duration
 
 
-def test_stereo_recording_with_agent_channel_through_the_cli(speech, tmp_path, capsys):
+def test_stereo_recording_with_agent_channel_through_the_cli(model, speech, tmp_path, capsys, monkeypatch):
+    from callassist.audio import models as M
+
+    monkeypatch.setattr(M, "load_model", lambda path: model)  # the module's model: loaded once per module
     agent = read_pcm(speech["call"])[0][:, 0]
     me_line = read_pcm(say("언제까지 갚으실 수 있습니까", tmp_path / "me.wav", pad=(3.0, 1.0)))[0][:, 0]
     me = np.zeros_like(agent)
