@@ -179,8 +179,7 @@ class CallScreen(BaseScreen):
             self.query_one(SuggestionCard).set_waiting(t("call.loading"))
         self.start_session()
         if not self.will_listen():
-            self.query_one(StatusBar).listening = t("call.typed")
-            self.set_class(True, "-typed")
+            self.post_message(ListeningChanged("typed"))
         self.query_one("#typed", Input).focus()
 
     def tick_clock(self) -> None:
@@ -238,6 +237,8 @@ class CallScreen(BaseScreen):
             self.runner.submit("stage", first)
         if self.will_listen():
             self.start_listening()
+        else:
+            self.post_message(ListeningChanged("typed"))
 
     @on(Journaled)
     def journaled(self, message: Journaled) -> None:
