@@ -39,7 +39,7 @@ class TalkingPoints(Widget, can_focus=True):
     TalkingPoints > .points--current { color: $text-primary; text-style: bold underline; }
     TalkingPoints > .points--done { color: $foreground-muted; text-style: strike; }
     TalkingPoints > .points--todo { color: $foreground; }
-    TalkingPoints > .points--cursor { background: $boost; }
+    TalkingPoints > .points--cursor { background: $primary-muted; }
     """
 
     current: reactive[int] = reactive(0)

@@ -63,8 +63,8 @@ class Transcript(ScrollView, can_focus=True):
     Transcript > .transcript--agreed { color: $text-success; text-style: bold; }
     Transcript > .transcript--stage { color: $foreground-muted; text-style: italic; }
     Transcript > .transcript--system { color: $foreground-muted; }
-    Transcript > .transcript--cursor { background: $boost; text-style: bold; }
-    Transcript > .transcript--found { background: $warning 40%; }
+    Transcript > .transcript--cursor { background: $primary-muted; text-style: bold; }
+    Transcript > .transcript--found { background: $warning-muted; }
     """
 
     def __init__(
