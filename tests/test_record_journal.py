@@ -6,6 +6,8 @@ import errno
 import json
 import os
 import stat
+import time
+from datetime import datetime
 
 import pytest
 
@@ -40,11 +42,33 @@ def test_header_fields(tmp_path):
     h = load(folder).header
     assert h["format"] == "callassist-journal" and h["version"] == 1
     assert h["started"] == "2026-11-20T14:03:12.000+08:00" and h["utc_offset"] == "+08:00"
-    assert h["time_zone"] and h["app"].startswith("callassist ")
+    assert h["app"].startswith("callassist ")
     assert h["playbook"] == {"id": "tiny", "title": "测试话术", "language": "zh-CN", "sha256": "0" * 64}
     assert h["lender"] == "借呗" and h["direction"] == "incoming" and h["numbers"] == ["95188"]
     assert h["agent"] == {"name": "王", "id": "", "company": ""}
     assert "derived" in h["transcript"]
+
+
+def test_time_zone_name_only_when_it_describes_the_start(tmp_path, monkeypatch):
+    """The machine's zone name is recorded for a call started now, not for a start time in another offset."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        now = CallSession.start(tmp_path / "a", tiny_playbook(), matcher=StubMatcher())
+        now.close()
+        assert load(now.folder).header["time_zone"] == "Asia/Shanghai"
+        other = CallSession.start(
+            tmp_path / "b",
+            tiny_playbook(),
+            matcher=StubMatcher(),
+            started_at=datetime.fromisoformat("2026-11-20T14:03:12-05:00"),
+        )
+        other.close()
+        h = load(other.folder).header
+        assert h["time_zone"] == "" and h["utc_offset"] == "-05:00"
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
 
 
 def test_every_append_is_synced_before_it_returns(tmp_path, monkeypatch):
