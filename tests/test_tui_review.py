@@ -96,3 +96,31 @@ async def test_empty_records_folder(tmp_path):
         await pilot.press("v")
         await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
         await wait_for(pilot, lambda: "No records yet" in str(app.screen.query_one("#preview").content))
+
+
+async def test_search_across_records_filters_the_list_and_opens_at_the_hit(tmp_path):
+    from tests.tui_support import EN_CALL
+
+    root = tmp_path / "records"
+    make_record(root, "zh", minutes=0)
+    make_record(root, "en", minutes=30)
+    make_record(root, "en", minutes=60, lines=EN_CALL[:2])
+    app = make_app("en", root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        review = app.screen
+        await wait_for(pilot, lambda: len(review.summaries) == 3)
+        await pilot.press("slash", *"arrested", "enter")
+        await wait_for(pilot, lambda: review.needle == "arrested")
+        assert len(review.summaries) == 1  # only the call where it was said
+        await wait_for(pilot, lambda: "arrested" in str(review.query_one("#preview").content))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordScreen) and app.screen.record is not None)
+        view = app.screen.query_one(Transcript)
+        await wait_for(pilot, lambda: view.cursor is not None)
+        assert "arrested" in view.entries[view.cursor].text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await pilot.press("escape")  # clears the search: every record again
+        await wait_for(pilot, lambda: len(review.summaries) == 3 and review.needle == "")

@@ -84,6 +84,7 @@ class ReviewScreen(ExportMixin, BaseScreen):
 
     BINDINGS = [
         Binding("enter", "open", "key.open", id="review.open"),
+        Binding("slash", "search", "key.search_all", id="review.search"),
         Binding("space", "mark", "key.mark", id="review.mark"),
         Binding("x", "export", "key.export", id="review.export"),
         Binding("d", "pack", "key.pack", id="review.pack"),
@@ -93,11 +94,15 @@ class ReviewScreen(ExportMixin, BaseScreen):
     def __init__(self) -> None:
         super().__init__()
         self.summaries: list[Any] = []
+        self.everything: list[Any] = []
         self.marked: set[Path] = set()
         self.last_export: Path | None = None
+        self.needle = ""
+        self.hits: dict[Path, list[Any]] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="review-body"):
+            yield Input(placeholder=self.t("rev.search_all"), id="review-search", compact=True)
             yield DataTable(id="records", cursor_type="row", zebra_stripes=True)
             yield Static(Text(self.t("rev.loading"), style="dim"), id="preview", classes="panel")
         yield Footer(compact=True, show_command_palette=False)
@@ -121,8 +126,10 @@ class ReviewScreen(ExportMixin, BaseScreen):
         summaries = list_records(root) if root.is_dir() else []
         self.app.call_from_thread(self.show_list, list(reversed(summaries)))
 
-    def show_list(self, summaries: list[Any]) -> None:
+    def show_list(self, summaries: list[Any], *, keep: bool = False) -> None:
         t = self.t
+        if not keep:
+            self.everything = summaries
         self.summaries = summaries
         table = self.query_one(DataTable)
         table.clear()
@@ -170,6 +177,9 @@ class ReviewScreen(ExportMixin, BaseScreen):
     def show_preview(self, summary: Any, rec: Any) -> None:
         t = self.t
         body = Text()
+        if self.needle and summary.folder in self.hits:
+            self.show_hits(summary)
+            return
         agent = rec.agent
         body.append(f"{summary.folder.name}\n", style="bold")
         who = " · ".join(x for x in (agent.get("name"), agent.get("id"), agent.get("company")) if x)
@@ -189,10 +199,67 @@ class ReviewScreen(ExportMixin, BaseScreen):
         if event.state == WorkerState.ERROR:
             self.notify(f"{event.worker.error}", severity="error", timeout=10)
 
+    # -- search across every record ----------------------------------------------------------------
+
+    def action_search(self) -> None:
+        box = self.query_one("#review-search", Input)
+        box.add_class("-open")
+        box.focus()
+
+    @on(Input.Submitted, "#review-search")
+    def search_submitted(self, event: Input.Submitted) -> None:
+        needle = event.value.strip()
+        self.query_one(DataTable).focus()
+        if not needle:
+            self.clear_search()
+            return
+        self.search(needle)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def search(self, needle: str) -> None:
+        """The records' search index (SQLite FTS5, Chinese substrings too) is refreshed first: a thread."""
+        from callassist.record.index import search
+
+        hits = search(self.services.transcripts, needle) if self.services.transcripts.is_dir() else []
+        self.app.call_from_thread(self.found, needle, hits)
+
+    def found(self, needle: str, hits: list[Any]) -> None:
+        if not hits:
+            self.notify(self.t("rev.not_found", text=needle), severity="warning", timeout=3)
+            return
+        by_folder: dict[Path, list[Any]] = {}
+        for h in hits:
+            by_folder.setdefault(Path(h.folder), []).append(h)
+        self.needle, self.hits = needle, by_folder
+        shown = [s for s in self.everything if s.folder in by_folder]
+        self.show_list(shown, keep=True)
+        self.notify(self.t("rev.found", n=len(hits), calls=len(shown)), timeout=3)
+
+    def show_hits(self, summary: Any) -> None:
+        t = self.t
+        labels = {s: t(f"speaker.{s}") for s in ("agent", "me", "unknown")}
+        body = Text()
+        body.append(f"{summary.folder.name}\n", style="bold")
+        for h in self.hits.get(summary.folder, [])[:10]:
+            who = labels.get(h.speaker, h.kind)
+            body.append(f"{(h.at or '')[11:19]} {who}{t('colon')}", style="dim")
+            line = Text(h.text + "\n")
+            line.highlight_words([self.needle], self.tone("warn", "bold reverse"), case_sensitive=False)
+            body.append_text(line)
+        body.rstrip()
+        self.query_one("#preview", Static).update(body)
+
+    def clear_search(self) -> None:
+        self.needle, self.hits = "", {}
+        box = self.query_one("#review-search", Input)
+        box.value = ""
+        box.remove_class("-open")
+        self.show_list(self.everything)
+
     def action_open(self) -> None:
         s = self.current()
         if s is not None:
-            self.app.push_screen(self.app.screen_of("record", s.folder))
+            self.app.push_screen(self.app.screen_of("record", s.folder, needle=self.needle))
 
     def action_mark(self) -> None:
         s = self.current()
@@ -222,6 +289,10 @@ class ReviewScreen(ExportMixin, BaseScreen):
             self.ask_export(folders, "mediation")
 
     def action_back(self) -> None:
+        if isinstance(self.focused, Input) or self.needle:
+            self.clear_search()
+            self.query_one(DataTable).focus()
+            return
         self.dismiss()
 
 
@@ -239,11 +310,11 @@ class RecordScreen(ExportMixin, BaseScreen):
         Binding("escape,q", "back", "key.back", id="record.back"),
     ]
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, needle: str = "") -> None:
         super().__init__()
         self.folder = Path(folder)
         self.record: Any = None
-        self.needle = ""
+        self.needle = needle
         self.last_export: Path | None = None
 
     def compose(self) -> ComposeResult:
@@ -272,6 +343,9 @@ class RecordScreen(ExportMixin, BaseScreen):
             ev.apply(view, event, self.t, suggestions=True)
         self.show_head()
         view.scroll_home(animate=False)
+        if self.needle:  # opened from a search across records: show its first hit
+            view.highlight(self.needle)
+            self.call_after_refresh(self.find, 1, -1)
 
     def show_head(self) -> None:
         t, rec = self.t, self.record
