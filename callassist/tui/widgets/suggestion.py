@@ -123,7 +123,7 @@ class SuggestionCard(VerticalScroll):
             if it.rule:
                 body.append(f"{t('call.rule')}{colon}{it.rule}\n", style=bad)
         for f in it.follow_up[:2]:
-            body.append(f"· {fill(f, self.values)}\n")
+            body.append(f"{t('bullet')}{fill(f, self.values)}\n")
         m = self.match
         if primary and m is not None and m.reason is not None:
             why = Text(f"{t('call.why')}{colon}“{m.reason.example}”", style="dim")
