@@ -138,3 +138,29 @@ async def test_a_records_folder_that_cannot_be_written_is_reported(tmp_path):
         assert any("Record error" in n for n in notes)
         await pilot.press("escape", "e", "y")
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
+
+
+async def test_listening_states_level_and_dropouts_reach_the_status_line(tmp_path):
+    from callassist.tui.screens.call import LevelChanged, ListeningChanged, PartialHeard
+    from callassist.tui.widgets.status import StatusBar
+
+    app = make_app("en", tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await start_call(pilot)
+        status = screen.query_one(StatusBar)
+        # what live audio posts from its threads (here from the test, the same messages)
+        for level in (0.1, 0.5, 0.8):
+            screen.post_message(LevelChanged(level))
+        screen.post_message(ListeningChanged("listening"))
+        screen.post_message(ListeningChanged("dropout", "audio was lost", dropouts=3))
+        screen.post_message(PartialHeard("agent", "if you don't"))
+        screen.post_message(PartialHeard("agent", "if you don't pay"))
+        await wait_for(pilot, lambda: status.dropouts == 3)
+        assert status.level == 0.8 and status.listening == "listening"
+        view = screen.query_one(Transcript)
+        assert view.partials == {"agent": "if you don't pay"}
+        screen.post_message(ListeningChanged("paused"))
+        await wait_for(pilot, lambda: screen.has_class("-paused"))
+        assert status.listening == "paused"
+        screen.post_message(ListeningChanged("resumed"))
+        await wait_for(pilot, lambda: not screen.has_class("-paused"))
