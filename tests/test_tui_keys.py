@@ -164,3 +164,19 @@ async def test_listening_states_level_and_dropouts_reach_the_status_line(tmp_pat
         assert status.listening == "paused"
         screen.post_message(ListeningChanged("resumed"))
         await wait_for(pilot, lambda: not screen.has_class("-paused"))
+
+
+async def test_choose_a_playbook_from_home(tmp_path):
+    app = make_app("zh", tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("b")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ChoiceDialog")
+        options = app.screen.query_one("#choices")
+        labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any("en-US" in label for label in labels) and any("zh-CN" in label for label in labels)
+        en = next(i for i, label in enumerate(labels) if "en-US" in label)
+        options.highlighted = en
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen) and app.services.lang == "en")
+        assert app.services.playbook.language == "en-US"
+        assert "Start a call" in str(app.screen.query_one("#home-menu").get_option_at_index(0).prompt)

@@ -72,6 +72,19 @@ class CallAssist(App[None]):
         self.matcher_future(self.services.playbook)
         self.switch_screen(self.screen_of("home"))
 
+    def set_playbook(self, path: str) -> None:
+        """Use another playbook file; the UI language follows it. Errors become one line on screen."""
+        from callassist.errors import CallassistError
+
+        try:
+            self.services = self.services.with_playbook(path)
+        except CallassistError as e:
+            self.notify(str(e), severity="error", timeout=10)
+            return
+        self.title = self.services.t("app.title")
+        self.matcher_future(self.services.playbook)
+        self.switch_screen(self.screen_of("home"))
+
     def action_toggle_keys(self) -> None:
         """Show or hide the panel that lists every key of the screen."""
         if self.screen.query("HelpPanel"):

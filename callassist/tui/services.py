@@ -83,6 +83,11 @@ class Services:
             book = pb.load(language=LANGUAGES[lang])
         return replace(self, lang=lang, playbook=book)
 
+    def with_playbook(self, path: str) -> Services:
+        """The same services with another playbook file; the UI language follows its language."""
+        book = pb.load(path)
+        return replace(self, playbook=book, playbook_path=path, lang="zh" if book.lang == "zh" else "en")
+
     def with_profile(self, profile: prof.Profile) -> Services:
         """The same services with new numbers."""
         return replace(self, profile=profile)

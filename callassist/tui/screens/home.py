@@ -26,6 +26,7 @@ class HomeScreen(BaseScreen):
         Binding("r", "rehearse", "key.rehearse", id="home.rehearse"),
         Binding("v", "review", "key.review", id="home.review"),
         Binding("p", "profile", "key.profile", id="home.profile"),
+        Binding("b", "playbook", "key.playbook", id="home.playbook"),
         Binding("l", "language", "key.lang", id="home.language"),
         Binding("q", "app.quit", "key.quit", id="home.quit"),
     ]
@@ -177,6 +178,38 @@ class HomeScreen(BaseScreen):
     def _profile_saved(self, profile: prof.Profile) -> None:
         self.app.services = self.services.with_profile(profile)
         self.show_numbers()
+
+    def action_playbook(self) -> None:
+        self.list_playbooks()
+
+    @work(thread=True, exclusive=True, group="playbooks", exit_on_error=False)
+    def list_playbooks(self) -> None:
+        """The bundled playbooks and the user's own (config folder), with their titles: reading TOML, a thread."""
+        from callassist import locations
+        from callassist import playbook as pb
+
+        found: list[tuple[str, str]] = []
+        files = sorted(locations.bundled_playbooks_dir().glob("*.toml"))
+        files += sorted(p for p in locations.config_dir().glob("*.toml") if p.name.startswith("playbook"))
+        for path in files:
+            try:
+                book = pb.load(path, user_overrides=False)
+            except CallassistError as e:
+                found.append((f"!{path}", f"{path.name}: {e}"))
+                continue
+            found.append((str(path), f"{book.title}  ({book.language}, {path.name})"))
+        self.app.call_from_thread(self.choose_playbook, found)
+
+    def choose_playbook(self, found: list[tuple[str, str]]) -> None:
+        from callassist.tui.screens.dialogs import ChoiceDialog
+
+        def chosen(path: str | None) -> None:
+            if path is None or path.startswith("!"):
+                return
+            self.app.set_playbook(path)
+
+        usable = [(k, v) for k, v in found if not k.startswith("!")]
+        self.app.push_screen(self.app.dialog(ChoiceDialog, self.t("home.playbook"), usable), chosen)
 
     def action_language(self) -> None:
         self.app.set_language("en" if self.services.lang == "zh" else "zh")
