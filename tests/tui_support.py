@@ -96,6 +96,7 @@ def services(lang: str, transcripts: Path, **overrides) -> Services:
         clock=lambda: 0.0,
         started_at=STARTED,
         now=_ticks(),
+        scenarios=(FROZEN / "scenarios",),
     )
     for k, v in overrides.items():
         setattr(s, k, v)

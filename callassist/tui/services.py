@@ -58,6 +58,8 @@ class Services:
     """A fixed start time for records (repeatable snapshots); None means now."""
     now: Callable[[], datetime] | None = None
     """The time stamped on typed lines; None lets the record use the real time."""
+    scenarios: tuple[Path, ...] | None = None
+    """Folders of rehearsal scenarios; None means the bundled ones and the user's."""
     listener: Callable[..., Any] | None = None
     """Builds the live audio of a call (see tui/speech.py); None means probe callassist.audio."""
     probe: Callable[[], Any] | None = None

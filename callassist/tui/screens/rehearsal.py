@@ -85,7 +85,7 @@ class RehearsalScreen(BaseScreen):
     def load_scenarios(self) -> None:
         from callassist.rehearse import load_scenarios
 
-        found = load_scenarios(self.services.playbook.lang)
+        found = load_scenarios(self.services.playbook.lang, self.services.scenarios)
         self.app.call_from_thread(self.choose, found)
 
     def choose(self, scenarios: list[Any]) -> None:
