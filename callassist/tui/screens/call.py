@@ -515,14 +515,20 @@ class CallScreen(BaseScreen):
         self.run_worker(self._finish, thread=True, group="finish", name="finish", exit_on_error=False)
 
     def on_unmount(self) -> None:
-        """Leaving without ending (the app quits): stop listening and close the record anyway, in the threads
-        that own them, so the record ends with a closing line."""
-        if self.listener is not None and not self.ended:
-            listener = self.listener
-            self.listener = None
-            threading.Thread(target=listener.stop, name="stop-listening", daemon=False).start()
-        if self.runner is not None and not self.runner.closed and not self.ended:
-            self.runner.close(reason="app closed")
+        """Leaving without ending (the app quits): stop listening — what was captured is still recognised and
+        recorded — then close the record, in a thread, so the record ends with a closing line."""
+        if self.ended:
+            return
+        listener, runner = self.listener, self.runner
+        self.listener = None
+
+        def finish() -> None:
+            if listener is not None:
+                listener.stop()
+            if runner is not None and not runner.closed:
+                runner.close(reason="app closed")
+
+        threading.Thread(target=finish, name="close-call", daemon=False).start()
 
     def _finish(self) -> None:
         if self.listener is not None:
