@@ -66,7 +66,8 @@ async def test_typed_call_end_to_end(tmp_path, lang):
         assert card.has_class("-alert")  # the agent's alert stays on the card
         # note
         await pilot.press("escape", "n")
-        await pilot.press(*"asked for it in writing")
+        await pilot.press(*"asked ")  # real keys into the dialog; the rest set at once (each key waits for idle)
+        app.screen.query_one("#text-input").value += "for it in writing"
         await pilot.press("enter")
         await wait_for(pilot, lambda: any(e.kind == "note" for e in view.entries))
         # bookmark the agent's last line
@@ -74,7 +75,10 @@ async def test_typed_call_end_to_end(tmp_path, lang):
         await wait_for(pilot, lambda: any(e.bookmarked for e in view.entries))
         # agreed term
         await pilot.press("a")
-        await pilot.press(*"4800", "tab", *"12", "tab", *"400", "enter")
+        await pilot.press(*"48", "tab", *"12", "tab")
+        app.screen.query_one("#field-amount").value += "00"
+        app.screen.query_one("#field-per_period").value = "400"
+        await pilot.press("enter")
         await wait_for(pilot, lambda: any(e.kind == "agreed" for e in view.entries))
         # end → confirm → ended screen
         await pilot.press("e", "y")
