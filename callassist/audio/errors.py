@@ -25,6 +25,10 @@ class ModelError(CallassistError):
     """A speech model that is missing, broken, or cannot be downloaded."""
 
 
+class ModelNotFound(ModelError):
+    """No model for the language in any of the places callassist looks (the app then says so in its language)."""
+
+
 class RecognizerError(CallassistError):
     """Vosk failed while creating a recognizer or decoding."""
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from callassist.audio import sources as S
-from callassist.audio.errors import AudioError, ModelError
+from callassist.audio.errors import AudioError, ModelError, ModelNotFound
 from callassist.audio.recognizer import Grammar, Recognizer, Status, Utterance, grammar_for_playbook
 from callassist.errors import CallassistError
 
@@ -75,14 +75,14 @@ def probe(model: str | None = None, language: str | None = None) -> Probe:
         import_vosk()
         p = find_model(model, language=language)
         name, path = p.name, str(p)
+    except ModelNotFound:
+        pass  # no model and no problem: the app says "no model yet, here is how to get one" in its own language
     except ModelError as e:
         problem = str(e)
     devices: tuple[str, ...] = ()
     device_problem = ""
     try:
         devices = tuple(d.describe().strip() for d in S.list_input_devices())
-        if not devices:
-            device_problem = "no sound input device found"
     except AudioError as e:
         device_problem = str(e)
     return Probe(name, path, problem, devices, device_problem)

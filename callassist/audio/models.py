@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from callassist import locations
-from callassist.audio.errors import ModelError, RecognizerError, import_vosk
+from callassist.audio.errors import ModelError, ModelNotFound, RecognizerError, import_vosk
 
 ENV_MODEL = "CALLASSIST_MODEL"
 BASE_URL = "https://alphacephei.com/vosk/models/"
@@ -194,7 +194,7 @@ def find_model(explicit: str | os.PathLike[str] | None = None, *, language: str 
     suggestion = {"zh": "vosk-model-small-cn-0.22", "en": "vosk-model-small-en-us-0.15"}.get(lang or "zh")
     what = f"no speech model for '{lang}'" if lang else "no speech model"
     hint = f"callassist models download {suggestion}" if suggestion else "callassist models list"
-    raise ModelError(
+    raise ModelNotFound(
         f"{what} found in ./models or {user_models_dir()}: get one with `{hint}` or pass --model PATH "
         "(typed mode works without one)"
     )
