@@ -120,7 +120,18 @@ def demo() -> None:
     from callassist.plan import make_plan
 
     book = pb.load()
-    values = prof.values(prof.Profile(debt=20000, apr=18, periods=24, income=6000, hardship="失业三个月"))
+    values = prof.values(
+        prof.Profile(
+            name="张伟",
+            lender="借呗",
+            debt=20000,
+            apr=18,
+            periods=24,
+            income=6000,
+            hardship="失业三个月",
+            first_due="12月15日",
+        )
+    )
     console.rule(f"[bold]{book.title}[/]")
     for st in book.stages[:3]:
         console.print(f"[bold]{st.title}[/]")
