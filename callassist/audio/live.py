@@ -23,7 +23,6 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
@@ -33,6 +32,7 @@ import numpy as np
 from callassist.audio import sources as S
 from callassist.audio.errors import AudioError, ModelError, ModelNotFound
 from callassist.audio.recognizer import Grammar, Recognizer, Status, Utterance, grammar_for_playbook
+from callassist.audio.status import Probe
 from callassist.errors import CallassistError
 
 if TYPE_CHECKING:
@@ -47,22 +47,6 @@ SYSTEM_KINDS = {
     "dropout": "audio_overflow",
     "failed": "recognizer_failed",
 }
-
-
-@dataclass(frozen=True)
-class Probe:
-    """Whether live speech can be used: the model found, input devices, and why not if not."""
-
-    model: str = ""
-    model_path: str = ""
-    problem: str = ""
-    devices: tuple[str, ...] = field(default_factory=tuple)
-    device_problem: str = ""
-
-    @property
-    def ready(self) -> bool:
-        """A model and at least one input device."""
-        return bool(self.model) and not self.problem and bool(self.devices) and not self.device_problem
 
 
 def probe(model: str | None = None, language: str | None = None) -> Probe:
