@@ -15,10 +15,9 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _cmd_match(args: argparse.Namespace) -> int:
     from callassist import playbook as pb
-    from callassist.matcher import Matcher
 
     book = pb.load(args.playbook, language=args.lang)
-    matcher = Matcher(book, use_meaning=not args.no_meaning)
+    matcher = _build_matcher(book, use_meaning=not args.no_meaning)
     if args.jsonl:
         out = sys.stdout
         while True:
@@ -36,6 +35,19 @@ def _cmd_match(args: argparse.Namespace) -> int:
 
     print_match(matcher.match(" ".join(args.text)), book, prof.values(prof.load()))
     return 0
+
+
+def _build_matcher(book, use_meaning: bool = True):
+    """The matcher, with a spinner on a terminal: the first run with a new playbook fits it (several seconds)."""
+    from callassist.matcher import Matcher
+
+    if not sys.stderr.isatty():
+        return Matcher(book, use_meaning=use_meaning)
+    from rich.console import Console
+
+    label = "正在加载话术（首次使用会建立索引，需要几秒）…" if book.lang == "zh" else "Loading the playbook…"
+    with Console(stderr=True).status(label):
+        return Matcher(book, use_meaning=use_meaning)
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
