@@ -22,18 +22,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-AGENT = [
-    "你这个钱到底什么时候能还上",
-    "我们这边已经准备起诉了",
-    "再不还我们就打电话给你爸妈",
-    "你可以先还一部分最低还款",
-    "我们没有停息挂账这项业务",
-    "你把钱转到我个人微信上",
-    "逾期会影响你的征信",
-    "今天下午五点前必须还清",
-    "你的情况我可以帮你申请一下",
-    "请问你现在的收入情况怎么样",
-]
+from benchmarks.record import AGENT
 
 
 def pct(values: list[float], p: float) -> float:
