@@ -78,7 +78,7 @@ FEATURES = (
     "classifier",
     "classifier_chatter",
 )
-_SCORER_VERSION = 6
+_SCORER_VERSION = 7
 # A softmax classifier over meaning vectors adds what nearest examples miss; above this size it is skipped.
 _CLASSIFIER_MAX_INTENTS = 400
 BALANCE = False
@@ -150,7 +150,7 @@ def _syllable_grams(sylls: list[str]) -> Counter[str]:
     return c
 
 
-_WORD = re.compile(r"[a-z0-9#']+")
+_WORD = re.compile(r"[\w#']+")  # any script's words (Korean too), not just Latin
 
 
 def _stem(w: str) -> str:

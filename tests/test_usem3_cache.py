@@ -33,3 +33,16 @@ def test_a_damaged_cache_falls_back_and_is_rebuilt(tmp_path, monkeypatch):
     backend = usem3_cache.load_backend()
     assert backend.encode(["你好"]).shape == (1, 512)
     assert usem3_cache._restore(folder) is not None  # written again
+
+
+def test_encoder_remembers_repeated_sentences_without_changing_them():
+    from callassist.encoder import Encoder
+
+    enc = Encoder()
+    first = enc.encode(["你什么时候还钱"])
+    again = enc.encode(["你什么时候还钱"])
+    batch = enc.encode(["你什么时候还钱", "请稍等"])
+    assert np.array_equal(first, again) and np.allclose(first[0], batch[0], atol=1e-5)
+    assert len(enc._recent) == 1
+    enc.forget()
+    assert not enc._recent

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from concurrent.futures import Future
 from typing import Any
 
@@ -44,6 +46,17 @@ class CallAssist(App[None]):
         self.theme = self._start_theme or THEMES[0]
         self.matcher_future(self.services.playbook)
         self.push_screen(self.screen_of("home"))
+        if _stdin_is_tty():
+            self.set_interval(1.0, self._check_terminal)
+
+    def _check_terminal(self) -> None:
+        """Quit (closing any open record) when the terminal hangs up without a SIGHUP reaching us.
+
+        Seen under `make run` in tmux: make keeps the hangup to itself, the app would otherwise spin on a dead
+        terminal at full CPU.
+        """
+        if not _stdin_is_tty():
+            self.exit(return_code=129)
 
     # -- screens ---------------------------------------------------------------------------------
 
@@ -149,3 +162,11 @@ def make_app(
     """The app as the `callassist` command runs it."""
     services = make_services(lang=lang, playbook=playbook, transcripts=transcripts, model=model, typed=typed)
     return CallAssist(services, theme=theme)
+
+
+def _stdin_is_tty() -> bool:
+    """Whether standard input is still a live terminal (a hung-up one stops being one)."""
+    try:
+        return os.isatty(sys.__stdin__.fileno())
+    except (AttributeError, ValueError, OSError):
+        return False
