@@ -90,7 +90,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
-    """Subcommands that live beside the modules they drive (record, audio, app)."""
+    """Subcommands that live beside the modules they drive (record, audio, app, rehearsal)."""
     import importlib
 
     for mod in (
@@ -99,13 +99,7 @@ def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
         "callassist.tui.commands",
         "callassist.rehearse_cli",
     ):
-        try:
-            module = importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name and mod.startswith(e.name):
-                continue  # that part is not built yet
-            raise
-        module.add_commands(sub)
+        importlib.import_module(mod).add_commands(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -44,10 +44,6 @@ class Encoder:
         self._loader = threading.Thread(target=load, name="encoder-load", daemon=True)
         self._loader.start()
 
-    def warm(self) -> None:
-        """Load the weights and tokenizer now (about a second) instead of on the first sentence."""
-        self.encode(["你好"])
-
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for a list of texts, shape (n, 512), float32."""
         if not texts:

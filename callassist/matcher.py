@@ -81,7 +81,6 @@ FEATURES = (
 _SCORER_VERSION = 7
 # A softmax classifier over meaning vectors adds what nearest examples miss; above this size it is skipped.
 _CLASSIFIER_MAX_INTENTS = 400
-BALANCE = False
 # The borrower talking about themselves ("我下个月发工资就还") is not the agent saying something to answer.
 _ZH_SELF = re.compile(r"我(?!们)")
 _ZH_YOU = re.compile(r"[你您]")
@@ -484,17 +483,15 @@ def _fit_ridge(x: np.ndarray, y: np.ndarray, k: int, l2: float = 1.0) -> tuple[n
 
 
 def _fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int = 30) -> np.ndarray:
-    """Class-balanced logistic regression by Newton's method; returns weights with the bias last."""
+    """Logistic regression by Newton's method (L2, bias unpenalised); returns weights with the bias last."""
     xb = np.hstack([x.astype(np.float64), np.ones((len(x), 1))])
-    pos = y.sum()
-    sw = np.ones(len(y)) if not BALANCE else np.where(y > 0, 0.5 / max(pos, 1.0), 0.5 / max(len(y) - pos, 1.0)) * len(y)
     w = np.zeros(xb.shape[1])
     reg = l2 * np.eye(xb.shape[1])
     reg[-1, -1] = 0.0
     for _ in range(iters):
         p = 1.0 / (1.0 + np.exp(-(xb @ w)))
-        g = xb.T @ (sw * (p - y)) + reg @ w
-        h = (xb * (sw * p * (1 - p))[:, None]).T @ xb + reg
+        g = xb.T @ (p - y) + reg @ w
+        h = (xb * (p * (1 - p))[:, None]).T @ xb + reg
         step = np.linalg.solve(h, g)
         w -= step
         if np.abs(step).max() < 1e-6:

@@ -7,7 +7,7 @@ import re
 import string
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from callassist import locations
@@ -339,8 +339,3 @@ def fill(text: str, values: Mapping[str, object]) -> str:
         return string.Formatter().vformat(text, (), _Filler({k: v for k, v in values.items() if v is not None}))
     except (ValueError, IndexError):
         return text
-
-
-def with_intents(pb: Playbook, intents: tuple[Intent, ...]) -> Playbook:
-    """A copy of the playbook with other intents (used by benchmarks)."""
-    return replace(pb, intents=intents)
