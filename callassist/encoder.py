@@ -18,7 +18,9 @@ class Encoder:
 
     def __init__(self) -> None:
         self._model = None
+        self._single = None  # usem3_fast.SentenceForward: one sentence at a time, per-token work cached
         self._loader: threading.Thread | None = None
+        self._warmed: set[int] = set()
         self._recent: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -30,18 +32,36 @@ class Encoder:
                 self._model = load_backend()
             return self._model
 
-    def load_in_background(self) -> None:
-        """Start loading the model in a thread (its zlib reads release the GIL) while the caller builds indexes."""
-        if self._model is not None or self._loader is not None:
-            return
+    def _single_forward(self):
+        model = self._get()
+        with self._lock:
+            if self._single is None:
+                from callassist.usem3_fast import SentenceForward
 
-        def load() -> None:
+                self._single = SentenceForward(model)
+            return self._single
+
+    def load_in_background(self, warm: Sequence[str] = ()) -> None:
+        """Load the model in a thread (its zlib reads release the GIL) while the caller builds indexes.
+
+        `warm`: texts whose tokens are prepared for one-sentence encoding afterwards (a playbook's examples: the
+        words an agent's lines are made of), so the first utterances do not pay for them.
+        """
+        warm = [t for t in warm if t]
+        key = hash(tuple(warm))
+        if (self._loader is not None and not warm) or key in self._warmed:
+            return
+        self._warmed.add(key)
+
+        def work() -> None:
             try:
                 self._get()
+                if warm:
+                    self._single_forward().warm(warm)
             except Exception:  # noqa: BLE001 - the first encode() retries in the caller's thread and reports
                 return
 
-        self._loader = threading.Thread(target=load, name="encoder-load", daemon=True)
+        self._loader = threading.Thread(target=work, name="encoder-load", daemon=True)
         self._loader.start()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -63,7 +83,7 @@ class Encoder:
             hit = self._recent.get(text)
         if hit is not None:
             return hit
-        vec = np.asarray(self._get().encode([text]), dtype=np.float32).reshape(-1)
+        vec = self._single_forward().encode(text)
         vec.setflags(write=False)
         with self._lock:
             self._recent[text] = vec

