@@ -111,8 +111,7 @@ class _SparseIndex:
         order = np.argsort(feats_a, kind="stable")
         bounds = np.searchsorted(feats_a[order], np.arange(len(fid) + 1))
         d_sorted, w_sorted = docs_a[order], w[order]
-        names = list(fid)
-        self.idf = dict(zip(names, idf.tolist(), strict=True))
+        self._idf = idf.tolist()
         self.unseen_idf = math.log(self.n + 1) + 1.0
         self._fid = fid
         self._docs, self._w = d_sorted, w_sorted
@@ -124,13 +123,21 @@ class _SparseIndex:
     def scores(self, q: Counter[str]) -> np.ndarray:
         if not q:
             return np.zeros(self.n, dtype=np.float32)
-        weights = {f: (1 + math.log(c)) * self.idf.get(f, self.unseen_idf) for f, c in q.items()}
-        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
-        known = [(self._fid[f], v / norm) for f, v in weights.items() if f in self._fid]
-        if not known:
+        ids_l: list[int] = []
+        qw_l: list[float] = []
+        total = 0.0
+        fid, idf, unseen = self._fid, self._idf, self.unseen_idf
+        for f, c in q.items():
+            j = fid.get(f)
+            v = (1 + math.log(c)) * (unseen if j is None else idf[j])
+            total += v * v
+            if j is not None:
+                ids_l.append(j)
+                qw_l.append(v)
+        if not ids_l:
             return np.zeros(self.n, dtype=np.float32)
-        ids = np.fromiter((k for k, _ in known), dtype=np.int64, count=len(known))
-        qw = np.fromiter((v for _, v in known), dtype=np.float64, count=len(known))
+        ids = np.array(ids_l, dtype=np.int64)
+        qw = np.array(qw_l, dtype=np.float64) / (math.sqrt(total) or 1.0)
         lens = self._len[ids]
         keep = lens <= self.max_postings
         ids, qw, lens = ids[keep], qw[keep], lens[keep]
@@ -303,14 +310,15 @@ class Matcher:
         if self._kw_re is not None:
             for hit in set(self._kw_re.findall(norm)):
                 kw[self._kw_owner[hit]] = 1.0
-        chat_m = np.full(k, float(chat.max()) if chat.size else 0.0, dtype=np.float32)
         me, you = (_ZH_SELF, _ZH_YOU) if self.zh else (_EN_SELF, _EN_YOU)
-        self_talk = np.full(k, float(bool(me.search(norm)) and not you.search(norm)), dtype=np.float32)
-        if probs is None:
-            clf, clf_chat = np.zeros(k, dtype=np.float32), np.zeros(k, dtype=np.float32)
-        else:
-            clf, clf_chat = probs[:k].astype(np.float32), np.full(k, float(probs[k]), dtype=np.float32)
-        return np.stack([mmax, mmean, _gap(mmax), cmax, pmax, _gap(lex), kw, chat_m, self_talk, clf, clf_chat], axis=1)
+        out = np.empty((k, len(FEATURES)), dtype=np.float32)
+        out[:, 0], out[:, 1], out[:, 2] = mmax, mmean, _gap(mmax)
+        out[:, 3], out[:, 4], out[:, 5], out[:, 6] = cmax, pmax, _gap(lex), kw
+        out[:, 7] = float(chat.max()) if chat.size else 0.0
+        out[:, 8] = float(bool(me.search(norm)) and not you.search(norm))
+        out[:, 9] = 0.0 if probs is None else probs[:k]
+        out[:, 10] = 0.0 if probs is None else float(probs[k])
+        return out
 
     # -- the learned scorer ---------------------------------------------------------------------------------
 
