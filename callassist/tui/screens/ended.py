@@ -9,9 +9,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from callassist.tui.screens.base import BaseScreen
+from callassist.tui.widgets.prose import Prose
 from callassist.tui.widgets.status import clock
 
 EXPORTS = Binding.Group("key.export")
@@ -36,13 +37,13 @@ class CallEndedScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="ended-body"):
-            yield Static(id="ended-info", classes="panel")
-            yield Static(id="ended-exports", classes="panel")
+            yield Prose(id="ended-info", classes="panel")
+            yield Prose(id="ended-exports", classes="panel")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         t, info = self.t, self.info
-        box = self.query_one("#ended-info", Static)
+        box = self.query_one("#ended-info", Prose)
         box.border_title = t("ended.title")
         body = Text()
         rows = [
@@ -57,7 +58,7 @@ class CallEndedScreen(BaseScreen):
             body.append(f"{value}\n", style="bold")
         body.append(t("ended.verify", folder=info.folder), style="dim")
         box.update(body)
-        self.query_one("#ended-exports", Static).update(Text(t("ended.export_help"), style="dim"))
+        self.query_one("#ended-exports", Prose).update(Text(t("ended.export_help"), style="dim"))
 
     def action_export(self, fmt: str) -> None:
         self.export(fmt)
@@ -70,7 +71,7 @@ class CallEndedScreen(BaseScreen):
         self.app.call_from_thread(self.exported, path)
 
     def exported(self, path) -> None:
-        self.query_one("#ended-exports", Static).update(
+        self.query_one("#ended-exports", Prose).update(
             Text.assemble((self.t("ended.export_help") + "\n", "dim"), (self.t("ended.exported", path=path), "bold"))
         )
         self.notify(self.t("ended.exported", path=path), timeout=5)

@@ -16,6 +16,7 @@ from callassist.plan import PlanError, make_plan, money
 from callassist.tui.screens.base import BaseScreen
 from callassist.tui.screens.dialogs import call_setup_dialog, profile_dialog, profile_from_form
 from callassist.tui.speech import SpeechStatus
+from callassist.tui.widgets.prose import Prose
 
 
 class HomeScreen(BaseScreen):
@@ -45,9 +46,9 @@ class HomeScreen(BaseScreen):
             menu = OptionList(*options, id="home-menu")
             yield menu
             with VerticalScroll(id="home-info"):
-                yield Static(id="home-numbers", classes="panel")
-                yield Static(id="home-playbook", classes="panel")
-                yield Static(Text(t("rev.loading"), style="dim"), id="home-speech", classes="panel")
+                yield Prose(id="home-numbers", classes="panel")
+                yield Prose(id="home-playbook", classes="panel")
+                yield Prose(Text(t("rev.loading"), style="dim"), id="home-speech", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -80,7 +81,7 @@ class HomeScreen(BaseScreen):
                 body.append(" " + t("home.at_cap", n=int(-(-plan.months_at_cap // 1))), style=self.tone("warn"))
         elif plan is not None and plan.annuity_interest > 0:
             body.append("\n" + t("home.interest", total=money(plan.annuity_interest)), style="dim")
-        self.query_one("#home-numbers", Static).update(body)
+        self.query_one("#home-numbers", Prose).update(body)
 
     def plan(self):
         """The planner's figures for the profile, when it has enough numbers."""
@@ -101,7 +102,7 @@ class HomeScreen(BaseScreen):
         body.append(f"\n{book.language} · {counts}", style="dim")
         body.append(f"\n{t('home.records')} ", style="dim")
         body.append(str(self.services.transcripts))
-        self.query_one("#home-playbook", Static).update(body)
+        self.query_one("#home-playbook", Prose).update(body)
 
     @work(thread=True, exclusive=True, group="probe", exit_on_error=False)
     def probe_speech(self) -> None:
@@ -133,7 +134,7 @@ class HomeScreen(BaseScreen):
                 body.append(t("home.devices.list", n=len(status.devices), names=", ".join(status.devices[:3])))
             else:
                 body.append(status.device_problem or t("home.devices.none"), style="dim")
-        self.query_one("#home-speech", Static).update(body)
+        self.query_one("#home-speech", Prose).update(body)
 
     # -- actions ---------------------------------------------------------------------------------
 

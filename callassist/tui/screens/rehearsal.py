@@ -9,11 +9,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from callassist.tui.screens.base import BaseScreen, tone
 from callassist.tui.screens.dialogs import ChoiceDialog
+from callassist.tui.widgets.prose import Prose
 from callassist.tui.widgets.transcript import Entry, Transcript
 
 TAG_STYLES = {
@@ -63,11 +64,11 @@ class RehearsalScreen(BaseScreen):
         self.folder: Any = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="reh-head")
+        yield Prose(id="reh-head")
         with Horizontal(id="reh-body"):
             yield Transcript(self.labels(), times=False, id="reh-talk")
             with VerticalScroll(id="reh-feedback-pane"):
-                yield Static(id="reh-feedback")
+                yield Prose(id="reh-feedback")
         yield Input(placeholder=self.t("reh.reply"), id="reh-reply", compact=True)
         yield Footer(compact=True, show_command_palette=False)
 
@@ -92,7 +93,7 @@ class RehearsalScreen(BaseScreen):
         self.scenarios = scenarios
         t = self.t
         if not scenarios:
-            self.query_one("#reh-feedback", Static).update(Text(t("reh.none"), style=self.tone("warn")))
+            self.query_one("#reh-feedback", Prose).update(Text(t("reh.none"), style=self.tone("warn")))
             return
         if self.scenario_id:
             self.begin(self.scenario_id)
@@ -116,8 +117,8 @@ class RehearsalScreen(BaseScreen):
         self.report = None
         self.query_one(Transcript).clear()
         head = Text.assemble((sc.title, "bold"), "\n", (sc.description, "dim"))
-        self.query_one("#reh-head", Static).update(head)
-        self.query_one("#reh-feedback", Static).update(Text(self.t("call.loading"), style="dim"))
+        self.query_one("#reh-head", Prose).update(head)
+        self.query_one("#reh-feedback", Prose).update(Text(self.t("call.loading"), style="dim"))
         self.busy = True
         self.start(sc)
 
@@ -146,7 +147,7 @@ class RehearsalScreen(BaseScreen):
     def started(self, rehearsal: Any, session: Any) -> None:
         self.rehearsal, self.session = rehearsal, session
         self.busy = False
-        self.query_one("#reh-feedback", Static).update(Text(self.t("reh.reply"), style="dim"))
+        self.query_one("#reh-feedback", Prose).update(Text(self.t("reh.reply"), style="dim"))
         self.show_agent_line()
         self.query_one("#reh-reply", Input).focus()
 
@@ -189,7 +190,7 @@ class RehearsalScreen(BaseScreen):
         if report is not None:
             self.show_report(report, folder)
             return
-        self.query_one("#reh-feedback", Static).update(body)
+        self.query_one("#reh-feedback", Prose).update(body)
         self.query_one("#reh-feedback-pane", VerticalScroll).scroll_home(animate=False)
         self.show_agent_line()
 
@@ -199,7 +200,7 @@ class RehearsalScreen(BaseScreen):
         self.report, self.folder = report, folder
         body = styled(report_lines(report), self.app)
         body.append("\n" + self.t("reh.saved", folder=folder.name), style="dim")
-        self.query_one("#reh-feedback", Static).update(body)
+        self.query_one("#reh-feedback", Prose).update(body)
         self.query_one("#reh-feedback-pane").border_title = self.t("reh.report")
         self.query_one(Transcript).add(Entry("system", self.t("reh.finished")))
         self.set_class(True, "-finished")
@@ -233,7 +234,7 @@ class RehearsalScreen(BaseScreen):
         if hint is None:
             self.notify(self.t("call.none", why="-"), timeout=3)
             return
-        self.query_one("#reh-feedback", Static).update(
+        self.query_one("#reh-feedback", Prose).update(
             Text.assemble((hint.title + "\n", "bold"), (self.t("reh.suggested") + ": ", "dim"), hint.answer)
         )
 

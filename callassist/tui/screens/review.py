@@ -10,12 +10,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
 from callassist.tui import events as ev
 from callassist.tui.screens.base import BaseScreen, tone
 from callassist.tui.screens.dialogs import ChoiceDialog
+from callassist.tui.widgets.prose import Prose
 from callassist.tui.widgets.status import clock
 from callassist.tui.widgets.transcript import Transcript
 
@@ -104,7 +105,7 @@ class ReviewScreen(ExportMixin, BaseScreen):
         with Vertical(id="review-body"):
             yield Input(placeholder=self.t("rev.search_all"), id="review-search", compact=True)
             yield DataTable(id="records", cursor_type="row", zebra_stripes=True)
-            yield Static(Text(self.t("rev.loading"), style="dim"), id="preview", classes="panel")
+            yield Prose(Text(self.t("rev.loading"), style="dim"), id="preview", classes="panel")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -145,7 +146,7 @@ class ReviewScreen(ExportMixin, BaseScreen):
                 key=str(s.folder),
             )
         if not summaries:
-            self.query_one("#preview", Static).update(Text(t("rev.empty"), style="dim"))
+            self.query_one("#preview", Prose).update(Text(t("rev.empty"), style="dim"))
         else:
             self.preview(summaries[0])
 
@@ -193,7 +194,7 @@ class ReviewScreen(ExportMixin, BaseScreen):
             body.append(f"{labels.get(u.get('speaker'), '?')}: ", style="bold")
             body.append(u.get("text", "") + "\n")
         body.rstrip()
-        self.query_one("#preview", Static).update(body)
+        self.query_one("#preview", Prose).update(body)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
@@ -247,7 +248,7 @@ class ReviewScreen(ExportMixin, BaseScreen):
             line.highlight_words([self.needle], self.tone("warn", "bold reverse"), case_sensitive=False)
             body.append_text(line)
         body.rstrip()
-        self.query_one("#preview", Static).update(body)
+        self.query_one("#preview", Prose).update(body)
 
     def clear_search(self) -> None:
         self.needle, self.hits = "", {}
@@ -318,7 +319,7 @@ class RecordScreen(ExportMixin, BaseScreen):
         self.last_export: Path | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.t("rev.loading"), style="dim"), id="record-head")
+        yield Prose(Text(self.t("rev.loading"), style="dim"), id="record-head")
         yield Transcript({s: self.t(f"speaker.{s}") for s in ("agent", "me", "unknown")}, id="record-view")
         yield Input(placeholder=self.t("rev.search"), id="record-search", compact=True)
         yield Footer(compact=True, show_command_palette=False)
@@ -361,7 +362,7 @@ class RecordScreen(ExportMixin, BaseScreen):
         problem = rec.summary_line(self.services.lang)
         if problem:
             head.append(f"\n{problem}", style=self.tone("warn"))
-        self.query_one("#record-head", Static).update(head)
+        self.query_one("#record-head", Prose).update(head)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:

@@ -12,6 +12,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from callassist.tui.widgets.prose import Wrapped
+
 
 @dataclass(frozen=True)
 class StagePoints:
@@ -115,24 +117,24 @@ class TalkingPoints(Widget, can_focus=True):
 
     def render(self) -> Group:
         style = self.get_component_rich_style
-        parts: list[Text | Table] = []
+        parts: list[Wrapped | Table] = []
         for i, st in enumerate(self.stages):
             marks = self.done[st.id]
             if i != self.current:
                 count = f" {len(marks)}/{len(st.points)}" if st.points else ""
-                parts.append(Text(f"{i + 1}. {st.title}{count}", style("points--stage", partial=True)))
+                parts.append(Wrapped(Text(f"{i + 1}. {st.title}{count}", style("points--stage", partial=True))))
                 continue
-            parts.append(Text(f"{i + 1}. {st.title}", style("points--current", partial=True)))
+            parts.append(Wrapped(Text(f"{i + 1}. {st.title}", style("points--current", partial=True))))
             # A grid keeps the box in its own column, so a long Chinese point wraps beside it, not under it.
             grid = Table.grid(padding=(0, 1, 0, 0), expand=True)
             grid.add_column(width=1, no_wrap=True)
-            grid.add_column(ratio=1, overflow="fold")
+            grid.add_column(ratio=1)
             for k, point in enumerate(st.points):
                 done = k in marks
                 line = Text(point, style("points--done" if done else "points--todo", partial=True))
                 box = Text("☑" if done else "☐", style("points--todo", partial=True))
                 if self.has_focus and k == self.cursor:
                     line.stylize(style("points--cursor", partial=True))
-                grid.add_row(box, line)
+                grid.add_row(box, Wrapped(line))
             parts.append(grid)
         return Group(*parts)

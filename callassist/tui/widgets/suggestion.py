@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from callassist.playbook import Intent, Playbook, fill
 from callassist.tui.screens.base import tone
+from callassist.tui.widgets.prose import Prose
 
 if TYPE_CHECKING:
     from callassist.matcher import Match
@@ -45,7 +45,7 @@ class SuggestionCard(VerticalScroll):
         self.alternatives: list[tuple[str, float]] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.t("call.waiting"), style="dim"), id="suggestion-body")
+        yield Prose(Text(self.t("call.waiting"), style="dim"), id="suggestion-body")
 
     def on_mount(self) -> None:
         self.border_title = self.t("call.suggestion")
@@ -65,7 +65,7 @@ class SuggestionCard(VerticalScroll):
         self.shown = None
         self.set_class(False, "-alert")
         self.set_class(True, "-empty")
-        self.query_one("#suggestion-body", Static).update(Text(text, style="dim"))
+        self.query_one("#suggestion-body", Prose).update(Text(text, style="dim"))
 
     def show(self, match: Match) -> None:
         """Show the matcher's decision for the latest agent line."""
@@ -77,7 +77,7 @@ class SuggestionCard(VerticalScroll):
             self.set_class(True, "-empty")
             body = Text(self.t("call.none", why=match.why_none or "-"), style="dim")
             body.append_text(self._also())
-            self.query_one("#suggestion-body", Static).update(body)
+            self.query_one("#suggestion-body", Prose).update(body)
             return
         self._render_intent(match.intent, match.score, primary=True)
 
@@ -135,7 +135,7 @@ class SuggestionCard(VerticalScroll):
             body.append_text(why)
         body.append_text(self._also())
         body.rstrip()
-        self.query_one("#suggestion-body", Static).update(body)
+        self.query_one("#suggestion-body", Prose).update(body)
 
     def _also(self) -> Text:
         if not self.alternatives:

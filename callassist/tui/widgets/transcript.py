@@ -13,6 +13,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from callassist.tui.widgets.prose import wrap
+
 KINDS = ("utterance", "note", "bookmark", "alert", "suggestion", "agreed", "stage", "system")
 MARK_KINDS = frozenset({"bookmark", "alert", "note", "agreed"})
 
@@ -300,11 +302,10 @@ class Transcript(ScrollView, can_focus=True):
         indent = prefix.cell_len
         avail = max(8, width - indent)
         console = self.app.console
-        lines = body.wrap(console, avail, overflow="fold")
+        lines = wrap(body, avail)
         strips: list[Strip] = []
         blank = Segment(" " * indent)
         for n, line in enumerate(lines):
-            line.rstrip()
             row = Text.assemble(prefix if n == 0 else Text(" " * indent), line)
             segs = list(row.render(console, end=""))
             strip = Strip(segs).extend_cell_length(width)
