@@ -267,3 +267,23 @@ def test_verify_cli_exit_codes(tmp_path):
     assert "Traceback" not in p.stderr
     p = _cli("verify", str(j))  # the journal path works too
     assert p.returncode == 1
+
+
+@pytest.mark.parametrize("lang", ["en_US.UTF-8", "zh_CN.UTF-8", "C"])
+def test_verify_damaged_header_speaks_both_languages(tmp_path, lang):
+    folder = make_record(tmp_path / "tr")
+    j = folder / "journal.jsonl"
+    j.write_bytes(j.read_bytes().replace('"lender":"借呗"'.encode(), '"lender":"借贝"'.encode(), 1))
+    p = _cli("verify", str(folder), env_extra={"LANG": lang, "LC_ALL": "", "LC_MESSAGES": ""})
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    line = p.stdout.splitlines()[1]
+    assert re.search(r"记录头.*第 1 行.* / .*header.*line 1", line), line
+
+
+def test_verify_missing_journal_speaks_both_languages(tmp_path):
+    folder = tmp_path / "tr" / "20261120-140312-借呗"
+    folder.mkdir(parents=True)
+    p = _cli("verify", str(folder))
+    assert p.returncode == 1
+    line = p.stdout.splitlines()[1]
+    assert "journal.jsonl" in line and " / " in line and "没有" in line and "no journal" in line

@@ -37,7 +37,7 @@ def _err(text: str) -> None:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from callassist.record.export import fmt_duration, status_text
+    from callassist.record.export import fmt_duration, status_both, status_text
     from callassist.record.paths import resolve_record
     from callassist.record.verify import BROKEN, INTERRUPTED, OPEN, VERIFIED, load
 
@@ -50,7 +50,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         word = {VERIFIED: "OK", INTERRUPTED: "OK (interrupted)", OPEN: "NOT CLOSED", BROKEN: "BROKEN"}[rec.status]
         c = "：" if zh else ": "
         _out(f"{word}  {rec.folder}")
-        _out(f"  {status_text(rec, lang)}")
+        # Without a header the record's language is unknown: say it in both.
+        _out(f"  {status_text(rec, lang) if rec.header else status_both(rec)}")
         for p in rec.problems:
             if not p.fatal and p.code != "no-close":
                 _out(f"  {'注意' if zh else 'note'}{c}{p.message(lang)}")

@@ -75,6 +75,7 @@ L = {
         "status_interrupted": "通过：哈希链完整；通话中途中断，已如实标记。",
         "status_open": "未结束：哈希链完整，但没有结束行。",
         "status_broken": "未通过：{why}",
+        "header_damaged": "记录头损坏：{why}",
         "final_digest": "最终摘要（SHA-256）",
         "journal_sha": "记录文件 journal.jsonl 的 SHA-256",
         "audio_sha": "录音文件 {file} 的 SHA-256",
@@ -149,6 +150,7 @@ L = {
         "status_interrupted": "OK: the hash chain is intact; the call was cut off and is marked as interrupted.",
         "status_open": "NOT CLOSED: the hash chain is intact but there is no closing line.",
         "status_broken": "FAILED: {why}",
+        "header_damaged": "header damaged: {why}",
         "final_digest": "Final digest (SHA-256)",
         "journal_sha": "SHA-256 of journal.jsonl",
         "audio_sha": "SHA-256 of {file}",
@@ -231,6 +233,15 @@ def agreed_terms(ev: dict, lang: str) -> str:
     return lab["sep"].join(parts)
 
 
+def failure_text(rec: Record, lang: str) -> str:
+    """What failed, with its line; a damaged first line is called the header (the call's details are lost)."""
+    why = rec.summary_line(lang)
+    fatal = rec.fatal
+    if rec.header is None and fatal is not None and fatal.line == 1 and fatal.code != "version":
+        why = labels(lang)["header_damaged"].format(why=why)
+    return why
+
+
 def status_text(rec: Record, lang: str) -> str:
     """The verification result in words."""
     lab = labels(lang)
@@ -240,7 +251,12 @@ def status_text(rec: Record, lang: str) -> str:
         return lab["status_interrupted"]
     if rec.status == OPEN:
         return lab["status_open"]
-    return lab["status_broken"].format(why=rec.summary_line(lang))
+    return lab["status_broken"].format(why=failure_text(rec, lang))
+
+
+def status_both(rec: Record) -> str:
+    """The result in Chinese and English on one line: for a record whose language is unknown (no header)."""
+    return f"{status_text(rec, 'zh')} / {status_text(rec, 'en')}"
 
 
 def _detail(ev: dict) -> str:
