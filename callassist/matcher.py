@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cached_property
 
 import numpy as np
 
@@ -31,8 +32,15 @@ class Reason:
     """Why an intent was chosen: the closest example, shared terms and the score at each level."""
 
     example: str
-    terms: tuple[str, ...]
     levels: dict[str, float] = field(default_factory=dict)
+    keyword_hits: tuple[str, ...] = ()
+    heard: str = field(default="", repr=False)  # the utterance and the example, normalised: terms come from them
+    example_norm: str = field(default="", repr=False)
+
+    @cached_property
+    def terms(self) -> tuple[str, ...]:
+        """Keywords heard, then the longer pieces the utterance shares with the example (worked out when shown)."""
+        return tuple(dict.fromkeys([*self.keyword_hits, *_shared_terms(self.heard, self.example_norm)]))
 
 
 @dataclass(frozen=True)
@@ -466,11 +474,12 @@ class Matcher:
         k = int(order[0])
         lo, hi = int(self._starts[k]), int(self._starts[k] + self._counts[k])
         ex_i = lo + int(np.argmax(closeness[lo:hi]))
-        kw_hits = [w for w in self.keywords[k] if w in norm]
         reason = Reason(
             example=self.texts[ex_i],
-            terms=tuple(dict.fromkeys(kw_hits + _shared_terms(norm, self._norm_texts[ex_i]))),
             levels={name: round(float(v[ex_i]), 3) for name, v in levels.items()},
+            keyword_hits=tuple(w for w in self.keywords[k] if w in norm),
+            heard=norm,
+            example_norm=self._norm_texts[ex_i],
         )
         return Match(text, best.intent, best.score, cands, reason)
 
