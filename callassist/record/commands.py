@@ -125,17 +125,28 @@ def _write_output(path: Path, text: str) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from callassist.record.doc import render
-    from callassist.record.export import export
+    from callassist.record.export import chain_broken, export, failure_text, refusal
     from callassist.record.paths import resolve_record
     from callassist.record.verify import BROKEN, OPEN, load
 
     root = _root(args)
     records = [load(resolve_record(d, root)) for d in args.calldir]
     for rec in records:
-        if rec.header is None:
+        if rec.header is None and not rec.journal_size:  # no journal to read at all
             raise RecordError(f"{rec.journal}: cannot be exported: {rec.summary_line()}")
-        if rec.status in (BROKEN, OPEN):
-            _err(f"warning: {rec.folder}: {rec.summary_line()}")
+        if chain_broken(rec) and not args.allow_broken:
+            raise RecordError(refusal(rec))
+    for rec in records:
+        if rec.status in (BROKEN, OPEN):  # in the record's language; in both when its header is damaged
+            langs = [rec.language] if rec.header is not None else ["zh", "en"]
+            _err(
+                " / ".join(
+                    f"注意：{rec.folder}：{failure_text(rec, 'zh')}"
+                    if lang == "zh"
+                    else f"warning: {rec.folder}: {failure_text(rec, 'en')}"
+                    for lang in langs
+                )
+            )
     out = Path(args.output) if args.output else None
     if args.format == "mediation":
         from callassist.record.mediation import mediation_doc
@@ -143,7 +154,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         html = out is not None and out.suffix.lower() in (".html", ".htm")
         text = render(mediation_doc(records, args.lang, redacted=args.redact), "html" if html else "md")
     else:
-        text = export(records, args.format, args.lang, redacted=args.redact)
+        text = export(records, args.format, args.lang, redacted=args.redact, unverified=args.allow_broken)
     if out is None:
         _out(text)
     else:
@@ -300,6 +311,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--redact", action="store_true", help="mask ID, bank card and phone numbers and e-mails (in the export only)"
     )
     e.add_argument("--lang", choices=["zh", "en"], help="language of the export (default: the playbook's)")
+    e.add_argument(
+        "--allow-broken",
+        action="store_true",
+        help="export a record that fails verification anyway: the failure is stamped at the top and the lines "
+        "that do not verify are listed apart (the record itself is not changed)",
+    )
     e.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     _transcripts_option(e)
     e.set_defaults(func=_cmd_export)

@@ -67,7 +67,15 @@ class Code:
     text: str
 
 
-Block = Heading | Para | Fields | Table | Items | Entry | Code
+@dataclass(frozen=True)
+class Banner:
+    """A warning to be seen before anything else, in a box: a title and its lines (e.g. a failed verification)."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+
+
+Block = Heading | Para | Fields | Table | Items | Entry | Code | Banner
 
 
 @dataclass
@@ -137,6 +145,11 @@ def to_markdown(doc: Doc) -> str:
             out.append(_md_entry(b))
         elif isinstance(b, Code):
             out += ["```", b.text, "```", ""]
+        elif isinstance(b, Banner):
+            out.append(f"> **{_md(b.title)}**")
+            for line in b.lines:
+                out += [">", f"> {_md(line)}"]
+            out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -197,6 +210,12 @@ def to_text(doc: Doc) -> str:
         elif isinstance(b, Code):
             out += ["    " + ln for ln in b.text.splitlines()]
             out.append("")
+        elif isinstance(b, Banner):
+            rule = "!" * 72
+            out += [rule, f"!! {b.title}"]
+            for line in b.lines:
+                out += ["!!", f"!! {line}"]
+            out += [rule, ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -240,6 +259,9 @@ li.alert::before { content: "⚠ "; }
 pre { background: #f6f6f6; border: 1px solid #ddd; padding: 6pt; white-space: pre-wrap; word-break: break-all;
       font-size: 8.5pt; }
 h2, h3 { break-after: avoid; page-break-after: avoid; } tr { break-inside: avoid; page-break-inside: avoid; }
+.integrity { border: 2.5pt solid #a00; background: #fdecea; color: #5c0000; padding: 6pt 10pt; margin: 0 0 14pt;
+              -webkit-print-color-adjust: exact; print-color-adjust: exact; break-inside: avoid; }
+.integrity p { margin: 4pt 0; overflow-wrap: anywhere; } .integrity p.title { font-size: 13pt; font-weight: 700; }
 @media print { body { padding: 0; max-width: none; } a { color: inherit; text-decoration: none; } }
 """
 
@@ -297,6 +319,11 @@ def to_html(doc: Doc) -> str:
             out.append(f'<li class="{b.kind}">{t}{who}<span class="text">{_h(b.text)}</span>{detail}</li>')
         elif isinstance(b, Code):
             out.append(f"<pre>{html.escape(b.text)}</pre>")
+        elif isinstance(b, Banner):
+            out.append('<div class="integrity" role="alert">')
+            out.append(f'<p class="title">{_h(b.title)}</p>')
+            out += [f"<p>{_h(line)}</p>" for line in b.lines]
+            out.append("</div>")
     if in_list:
         out.append("</ol>")
     out += ["</body>", "</html>"]

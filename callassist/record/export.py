@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
 from callassist.plan import money
-from callassist.record.doc import Code, Doc, Entry, Fields, Heading, Para, render
+from callassist.record.doc import Banner, Code, Doc, Entry, Fields, Heading, Para, render
 from callassist.record.journal import iso, now
 from callassist.record.redact import redact, redact_event, redact_header
-from callassist.record.verify import BROKEN, INTERRUPTED, OPEN, VERIFIED, Record, parse_time
+from callassist.record.verify import BROKEN, INTERRUPTED, OPEN, VERIFIED, Record, Unverified, parse_time, unverified
 
 FORMATS = ("md", "html", "json", "txt")
 
@@ -85,6 +87,21 @@ L = {
         "derived": "说明：录音文件（如有）是原始证据；文字内容由录音经语音识别得到或由用户输入，仅供参考，不能替代录音。",
         "redacted": "本导出件已隐去身份证号、银行卡号、手机号和邮箱；隐去后的内容无法与上面的摘要比对，请以原始记录为准。",
         "lines_cut": "第 {line} 行及以后的内容因校验失败未列出。",
+        "lines_apart": "第 {line} 行及以后的内容未通过校验，单独列在上面的“未经校验的内容”一节。",
+        "integrity_title": "⚠ 完整性校验未通过",
+        "integrity_title_n": "⚠ 完整性校验未通过（{n} 个记录）",
+        "integrity_line": "{file}：{why}",
+        "integrity_note": "校验失败之处及其后的内容无法证明未被改动。{rest}作为证据提交前，请先用 callassist verify "
+        "检查原始记录，并如实说明校验失败的情况。",
+        "integrity_shown": "这部分内容单独列在“未经校验的内容”一节，仅供查阅。",
+        "integrity_hidden": "这部分内容没有列出。",
+        "unverified": "未经校验的内容（第 {line} 行起）",
+        "unverified_note": "以下各行未通过完整性校验，按文件中现在的样子列出：它们可能被修改、插入或损坏，"
+        "不能证明是通话时写下的原样。",
+        "unverified_header": "记录头（第 1 行，未经校验）",
+        "line_n": "第 {n} 行",
+        "not_a_line": "第 {n} 行：不是有效的记录行",
+        "refused": "{file}：{why}。记录未通过校验，未导出；如仍要导出，请加 --allow-broken（导出件顶部会注明校验失败）",
         "exported": "导出时间",
         "yes": "是",
     },
@@ -163,6 +180,24 @@ L = {
         "redacted": "This export masks ID, card and phone numbers and e-mail addresses; masked text cannot be checked "
         "against the digests above. The original record is the reference.",
         "lines_cut": "Lines from {line} on are not shown because verification failed there.",
+        "lines_apart": "Lines from {line} on failed verification; they are listed apart above, under “Unverified "
+        "content”.",
+        "integrity_title": "⚠ WARNING: this record FAILED verification",
+        "integrity_title_n": "⚠ WARNING: {n} of these records FAILED verification",
+        "integrity_line": "{file}: {why}",
+        "integrity_note": "From the point where verification failed, the content cannot be shown to be unchanged. "
+        "{rest}Before you hand this over as evidence, check the original record with callassist verify and say "
+        "that verification failed.",
+        "integrity_shown": "That content is listed apart, under “Unverified content”, for reading only. ",
+        "integrity_hidden": "That content is not shown. ",
+        "unverified": "Unverified content (from line {line})",
+        "unverified_note": "The lines below failed verification and are shown as they now are in the file: they may "
+        "have been changed, inserted or damaged, and cannot be shown to be what was written during the call.",
+        "unverified_header": "Header (line 1, unverified)",
+        "line_n": "line {n}",
+        "not_a_line": "line {n}: not a valid record line",
+        "refused": "{file}: {why}. The record failed verification and was not exported; add --allow-broken to "
+        "export it anyway (the failure is stamped at the top)",
         "exported": "Exported",
         "yes": "yes",
     },
@@ -257,6 +292,67 @@ def status_text(rec: Record, lang: str) -> str:
 def status_both(rec: Record) -> str:
     """The result in Chinese and English on one line: for a record whose language is unknown (no header)."""
     return f"{status_text(rec, 'zh')} / {status_text(rec, 'en')}"
+
+
+def chain_broken(rec: Record) -> bool:
+    """The journal itself fails verification (a line, or the header); not only its audio."""
+    fatal = rec.fatal
+    return rec.header is None or (fatal is not None and fatal.line is not None)
+
+
+def failure_file(rec: Record) -> Path:
+    """The file where verification failed: the audio file for an audio problem, else the journal."""
+    fatal = rec.fatal
+    if fatal is not None and fatal.code.startswith("audio") and rec.audio is not None:
+        return rec.folder / Path(rec.audio.file).name
+    return rec.journal
+
+
+def refusal(rec: Record) -> str:
+    """One line on why a record is not exported, naming the file and line, and the option that exports it anyway;
+    in the record's language, or in both when the header is damaged."""
+    if rec.header is not None:
+        lang = rec.language
+        return labels(lang)["refused"].format(file=rec.journal, why=failure_text(rec, lang))
+    return " / ".join(labels(lang)["refused"].format(file=rec.journal, why=failure_text(rec, lang)) for lang in L)
+
+
+def integrity_banner(records: Sequence[Record], lang: str, *, unverified: bool = False) -> Banner | None:
+    """The warning put before anything else when a record failed verification; None when none did."""
+    failed = [r for r in records if r.status == BROKEN]
+    if not failed:
+        return None
+    lab = labels(lang)
+    title = lab["integrity_title"] if len(records) == 1 else lab["integrity_title_n"].format(n=len(failed))
+    lines = [lab["integrity_line"].format(file=failure_file(r), why=failure_text(r, lang)) for r in failed]
+    rest = ""
+    if any(chain_broken(r) for r in failed):
+        rest = lab["integrity_shown"] if unverified else lab["integrity_hidden"]
+    lines.append(lab["integrity_note"].format(rest=rest))
+    return Banner(title, tuple(lines))
+
+
+def integrity_json(records: Sequence[Record], lang: str) -> dict:
+    """The verification result of an export for programs: ok, and the first failure (file, line, problem)."""
+    failures = [
+        {
+            "folder": str(r.folder),
+            "file": str(failure_file(r)),
+            "line": r.fatal.line if r.fatal is not None else None,
+            "code": r.fatal.code if r.fatal is not None else None,
+            "problem": failure_text(r, lang),
+        }
+        for r in records
+        if r.status == BROKEN
+    ]
+    first = failures[0] if failures else {}
+    return {
+        "ok": not failures,
+        "problem": first.get("problem"),
+        "line": first.get("line"),
+        "file": first.get("file"),
+        "failures": failures,
+    }
 
 
 def _detail(ev: dict) -> str:
@@ -371,7 +467,7 @@ def details_fields(rec: Record, lang: str, *, redacted: bool = False) -> Fields:
     return Fields(tuple(rows))
 
 
-def verification_blocks(rec: Record, lang: str, *, redacted: bool = False, level: int = 2) -> list:
+def verification_blocks(rec: Record, lang: str, *, redacted: bool = False, level: int = 2, apart: bool = False) -> list:
     """The verification section: result, digests, and how to check them."""
     lab = labels(lang)
     rows = [
@@ -386,7 +482,7 @@ def verification_blocks(rec: Record, lang: str, *, redacted: bool = False, level
     blocks: list = [Heading(level, lab["verification"]), Fields(tuple(rows))]
     cut = rec.fatal
     if cut is not None and cut.line:
-        blocks.append(Para(lab["lines_cut"].format(line=cut.line), "alert"))
+        blocks.append(Para(lab["lines_apart" if apart else "lines_cut"].format(line=cut.line), "alert"))
     blocks.append(Para(lab["how"], "note"))
     cmd = f'callassist verify "{rec.folder}"'
     if rec.audio is not None:
@@ -398,8 +494,39 @@ def verification_blocks(rec: Record, lang: str, *, redacted: bool = False, level
     return blocks
 
 
-def record_doc(rec: Record, lang: str | None = None, *, redacted: bool = False, level: int = 1) -> Doc:
-    """One record as a document."""
+def unverified_blocks(rec: Record, rest: Unverified, lang: str, *, redacted: bool = False, level: int = 2) -> list:
+    """The lines of a broken record that do not verify, apart and marked, as found in the file."""
+    lab = labels(lang)
+    red = redact if redacted else (lambda s: s)
+    blocks: list = [
+        Heading(level, lab["unverified"].format(line=rest.from_line)),
+        Para(lab["unverified_note"], "alert"),
+    ]
+    shown = rec if rec.header is not None or rest.header is None else replace(rec, header=rest.header)
+    if rest.header is not None:
+        blocks += [Para(lab["unverified_header"], "note"), details_fields(shown, lang, redacted=redacted)]
+    for number, event, text in rest.lines:
+        where = lab["line_n"].format(n=number)
+        entries: list[Entry] = []
+        if event is not None:
+            try:
+                entries = timeline(replace(shown, events=[{"seq": None, **event}]), lang, redacted=redacted)
+            except Exception:  # anything can be in a changed line: show it as it is rather than fail
+                entries = []
+            if not all(isinstance(x, str) for e in entries for x in (e.time, e.who, e.text, e.detail)):
+                entries = []
+            if not entries:
+                text = json.dumps(event, ensure_ascii=False)
+        if not entries:
+            blocks.append(Entry("", "", red(text), "system", lab["not_a_line"].format(n=number)))
+        blocks += [replace(e, detail=f"{e.detail} · {where}" if e.detail else where) for e in entries]
+    return blocks
+
+
+def record_doc(
+    rec: Record, lang: str | None = None, *, redacted: bool = False, level: int = 1, unverified: bool = False
+) -> Doc:
+    """One record as a document; unverified=True also lists the lines that fail verification, apart."""
     lang = lang or rec.language
     lab = labels(lang)
     h = rec.header or {}
@@ -409,38 +536,73 @@ def record_doc(rec: Record, lang: str | None = None, *, redacted: bool = False, 
         title += " " + started.strftime("%Y-%m-%d %H:%M")
     if h.get("lender"):
         title += f" · {h['lender']}"
+    if rec.header is None:
+        title += f" · {rec.folder.name}"
     doc = Doc(title, lang)
     doc.add(Heading(level, title))
     if rec.status == BROKEN:
         doc.add(Para(status_text(rec, lang), "alert"))
-    doc.add(Heading(level + 1, lab["details"]), details_fields(rec, lang, redacted=redacted))
-    entries = timeline(rec, lang, redacted=redacted)
-    highlights = [e for e in entries if e.kind in ("alert", "agreed", "bookmark", "note")]
-    doc.add(Heading(level + 1, lab["highlights"]))
-    if not any(e.kind == "alert" for e in highlights):
-        doc.add(Para(lab["alerts_none"]))
-    if not any(e.kind == "agreed" for e in highlights):
-        doc.add(Para(lab["agreed_none"]))
-    doc.add(*highlights)
-    doc.add(Heading(level + 1, lab["transcript"]), *entries)
-    doc.add(*verification_blocks(rec, lang, redacted=redacted, level=level + 1))
+    if rec.header is not None:  # without a header nothing verifies: no details, highlights or transcript
+        doc.add(Heading(level + 1, lab["details"]), details_fields(rec, lang, redacted=redacted))
+        entries = timeline(rec, lang, redacted=redacted)
+        highlights = [e for e in entries if e.kind in ("alert", "agreed", "bookmark", "note")]
+        doc.add(Heading(level + 1, lab["highlights"]))
+        if not any(e.kind == "alert" for e in highlights):
+            doc.add(Para(lab["alerts_none"]))
+        if not any(e.kind == "agreed" for e in highlights):
+            doc.add(Para(lab["agreed_none"]))
+        doc.add(*highlights)
+        doc.add(Heading(level + 1, lab["transcript"]), *entries)
+    rest = _unverified(rec) if unverified else None
+    if rest is not None:
+        doc.add(*unverified_blocks(rec, rest, lang, redacted=redacted, level=level + 1))
+    doc.add(*verification_blocks(rec, lang, redacted=redacted, level=level + 1, apart=rest is not None))
     return doc
 
 
-def records_doc(records: Sequence[Record], lang: str | None = None, *, redacted: bool = False) -> Doc:
-    """One or several records as one document."""
-    if len(records) == 1:
-        return record_doc(records[0], lang, redacted=redacted)
+def _unverified(rec: Record) -> Unverified | None:
+    return unverified(rec) if rec.status == BROKEN else None
+
+
+def records_doc(
+    records: Sequence[Record], lang: str | None = None, *, redacted: bool = False, unverified: bool = False
+) -> Doc:
+    """One or several records as one document, a failed verification stamped before anything else.
+
+    unverified=True also lists, apart, the lines of a broken record that fail verification (--allow-broken)."""
     lang = lang or records[0].language
-    lab = labels(lang)
-    doc = Doc(lab["records"].format(n=len(records)), lang)
-    doc.add(Heading(1, doc.title))
-    for rec in records:
-        doc.extend(record_doc(rec, lang, redacted=redacted, level=2))
+    if len(records) == 1:
+        doc = record_doc(records[0], lang, redacted=redacted, unverified=unverified)
+    else:
+        lab = labels(lang)
+        doc = Doc(lab["records"].format(n=len(records)), lang)
+        doc.add(Heading(1, doc.title))
+        for rec in records:
+            doc.extend(record_doc(rec, lang, redacted=redacted, level=2, unverified=unverified))
+    banner = integrity_banner(records, lang, unverified=unverified)
+    if banner is not None:
+        doc.blocks.insert(0, banner)
     return doc
 
 
-def record_json(rec: Record, lang: str, *, redacted: bool = False) -> dict:
+def unverified_json(rec: Record, *, redacted: bool = False) -> dict | None:
+    """The lines that fail verification, as found: {from_line, header, lines: [{line, event} or {line, text}]}."""
+    rest = _unverified(rec)
+    if rest is None:
+        return None
+    lines: list[dict] = []
+    for number, event, text in rest.lines:
+        if event is not None:
+            lines.append({"line": number, "event": redact_event(event) if redacted else event})
+        else:
+            lines.append({"line": number, "text": redact(text) if redacted else text})
+    header = rest.header
+    if header is not None and redacted:
+        header = redact_header(header)
+    return {"from_line": rest.from_line, "header": header, "lines": lines}
+
+
+def record_json(rec: Record, lang: str, *, redacted: bool = False, unverified: bool = False) -> dict:
     """One record as a JSON object (events as in the journal, redacted if asked)."""
     header = redact_header(rec.header or {}) if redacted else rec.header
     events = [redact_event(e) for e in rec.events] if redacted else rec.events
@@ -462,11 +624,17 @@ def record_json(rec: Record, lang: str, *, redacted: bool = False) -> dict:
         "audio": audio,
         "header": header,
         "events": events,
+        "unverified": unverified_json(rec, redacted=redacted) if unverified else None,
     }
 
 
-def export(records: Sequence[Record], fmt: str, lang: str | None = None, *, redacted: bool = False) -> str:
-    """Render records as md, html, json or txt."""
+def export(
+    records: Sequence[Record], fmt: str, lang: str | None = None, *, redacted: bool = False, unverified: bool = False
+) -> str:
+    """Render records as md, html, json or txt.
+
+    A record that failed verification is stamped at the top (json: "integrity"); unverified=True also gives the
+    lines that fail verification, apart and marked (what `export --allow-broken` asks for)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     lang = lang or (records[0].language if records else "zh")
@@ -474,10 +642,11 @@ def export(records: Sequence[Record], fmt: str, lang: str | None = None, *, reda
         data = {
             "format": "callassist-export",
             "version": 1,
+            "integrity": integrity_json(records, lang),
             "exported": iso(now()),
             "redacted": redacted,
             "note": labels(lang)["derived"] + (" " + labels(lang)["redacted"] if redacted else ""),
-            "records": [record_json(r, lang, redacted=redacted) for r in records],
+            "records": [record_json(r, lang, redacted=redacted, unverified=unverified) for r in records],
         }
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    return render(records_doc(records, lang, redacted=redacted), fmt)
+    return render(records_doc(records, lang, redacted=redacted, unverified=unverified), fmt)

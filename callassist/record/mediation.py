@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from callassist.record.doc import BLANK, Doc, Entry, Fields, Heading, Items, Para, Table
 from callassist.record.export import agreed_terms, event_time, fmt_duration, who
@@ -50,7 +50,7 @@ class _Pack:
     """Facts gathered from the records, shared by both layouts."""
 
     def __init__(self, records: Sequence[Record], redacted: bool):
-        self.records = sorted(records, key=lambda r: r.started or datetime.min.astimezone())
+        self.records = sorted(records, key=lambda r: r.started or datetime.min.replace(tzinfo=UTC))
         self.redacted = redacted
         self.red = redact if redacted else (lambda s: s)
         self.lender = check_same_lender(self.records)
@@ -537,6 +537,12 @@ def pack_en(p: _Pack) -> Doc:
 
 def mediation_doc(records: Sequence[Record], lang: str | None = None, *, redacted: bool = False) -> Doc:
     """The pack for one lender: Chinese application or English complaint."""
+    from callassist.record.export import integrity_banner
+
     p = _Pack(records, redacted)
     lang = lang or Counter(r.language for r in records).most_common(1)[0][0]
-    return pack_en(p) if lang == "en" else pack_zh(p)
+    doc = pack_en(p) if lang == "en" else pack_zh(p)
+    banner = integrity_banner(p.records, lang)  # a record that failed verification: said before anything else
+    if banner is not None:
+        doc.blocks.insert(0, banner)
+    return doc

@@ -386,3 +386,50 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Unverified:
+    """What a broken journal holds from the line where verification failed, read as found and not trusted.
+
+    lines: (line number, the line's event when it is a JSON object, else its text)."""
+
+    from_line: int
+    header: dict | None
+    lines: tuple[tuple[int, dict | None, str], ...]
+
+
+RAW_LIMIT = 2000  # characters kept of a line that is not JSON
+
+
+def unverified(rec: Record, data: bytes | None = None) -> Unverified | None:
+    """The lines of a broken record from the first line that fails verification on, for people to read.
+
+    None when the chain is intact (an audio problem has no line) or the journal cannot be read. The first line is
+    returned as `header` when it is the one that failed and still reads as a header. Reads only; never raises."""
+    fatal = rec.fatal
+    if fatal is None or not fatal.line:
+        return None
+    if data is None:
+        try:
+            data = rec.journal.read_bytes()
+        except OSError:
+            return None
+    parts = data.split(b"\n")
+    if parts and parts[-1] == b"":
+        parts.pop()
+    header = None
+    lines: list[tuple[int, dict | None, str]] = []
+    for number, raw in enumerate(parts[fatal.line - 1 :], fatal.line):
+        try:
+            event = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            event = None
+        if not isinstance(event, dict):
+            text = "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in raw.decode("utf-8", "replace"))
+            lines.append((number, None, text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + "…"))
+        elif number == 1 and event.get("type") == "header":
+            header = event
+        else:
+            lines.append((number, event, ""))
+    return Unverified(fatal.line, header, tuple(lines))
