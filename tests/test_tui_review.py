@@ -124,3 +124,51 @@ async def test_search_across_records_filters_the_list_and_opens_at_the_hit(tmp_p
         await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
         await pilot.press("escape")  # clears the search: every record again
         await wait_for(pilot, lambda: len(review.summaries) == 3 and review.needle == "")
+
+
+def _tamper(folder, old: str, new: str) -> None:
+    j = folder / "journal.jsonl"
+    j.write_bytes(j.read_bytes().replace(old.encode(), new.encode(), 1))
+
+
+async def _export_md(pilot, screen) -> None:
+    await pilot.press("x")
+    await pilot.pause()
+    await pilot.press("enter")  # the first format: Markdown
+    await wait_for(pilot, lambda: screen.last_export is not None)
+
+
+async def test_exporting_a_broken_record_says_so_and_stamps_the_export(tmp_path):
+    root = tmp_path / "records"
+    folder = make_record(root, "zh")
+    _tamper(folder, "对方语气很凶", "对方语气很好")
+    journal = (folder / "journal.jsonl").read_bytes()
+    app = make_app("zh", root)
+    notes = capture_notifications(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen) and len(app.screen.summaries) == 1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordScreen) and app.screen.record is not None)
+        screen = app.screen
+        await _export_md(pilot, screen)
+        text = screen.last_export.read_text(encoding="utf-8")
+        assert text.startswith("> **⚠ 完整性校验未通过**") and "对方语气很好" in text.split("## 未经校验的内容")[1]
+        assert any("未通过校验" in n and "行" in n and str(screen.last_export) in n for n in notes), notes
+    assert (folder / "journal.jsonl").read_bytes() == journal
+
+
+async def test_exporting_a_record_with_a_damaged_header(tmp_path):
+    root = tmp_path / "records"
+    folder = make_record(root, "en")
+    _tamper(folder, '"lender":"Apex Recovery"', '"lender":"Apex"')
+    app = make_app("en", root)
+    notes = capture_notifications(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen) and len(app.screen.summaries) == 1)
+        review = app.screen
+        await _export_md(pilot, review)
+        text = review.last_export.read_text(encoding="utf-8")
+        assert text.startswith("> **⚠ WARNING") and "header damaged" in text and "arrested" in text
+        assert any("failed verification" in n and "line 1" in n for n in notes), notes

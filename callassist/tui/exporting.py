@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 FORMATS = ("md", "html", "json", "txt", "mediation", "mediation-html")
 EXTENSIONS = {"md": "md", "html": "html", "json": "json", "txt": "txt", "mediation": "md", "mediation-html": "html"}
 
 
-def render(folders: Sequence[Path], fmt: str, lang: str, *, redact: bool = False) -> str:
-    """The text of an export of one or several records (blocking: reads and checks every journal)."""
+@dataclass(frozen=True)
+class Exported:
+    """An export written to disk, and the records in it that failed verification (stamped at its top)."""
+
+    path: Path
+    problems: tuple[str, ...] = ()
+
+
+def _load(folders: Sequence[Path], lang: str, allow_broken: bool) -> list:
     from callassist import record
     from callassist.errors import CallassistError
 
     records = [record.load(f) for f in folders]
     for rec in records:
-        if rec.header is None:
+        if rec.header is None and (not allow_broken or not rec.journal_size):
             raise CallassistError(f"{rec.journal}: {rec.summary_line(lang)}")
+    return records
+
+
+def _text(records: Sequence, fmt: str, lang: str, redact: bool, allow_broken: bool) -> str:
     if fmt.startswith("mediation"):
         from callassist.record.doc import render as render_doc
         from callassist.record.mediation import mediation_doc
@@ -25,14 +37,38 @@ def render(folders: Sequence[Path], fmt: str, lang: str, *, redact: bool = False
         return render_doc(mediation_doc(records, lang, redacted=redact), EXTENSIONS[fmt])
     from callassist.record.export import export
 
-    return export(records, fmt, lang, redacted=redact)
+    return export(records, fmt, lang, redacted=redact, unverified=allow_broken)
+
+
+def render(folders: Sequence[Path], fmt: str, lang: str, *, redact: bool = False, allow_broken: bool = False) -> str:
+    """The text of an export of one or several records (blocking: reads and checks every journal).
+
+    A record that failed verification is stamped at the top; allow_broken=True also exports one whose header is
+    damaged and lists the lines that do not verify apart."""
+    return _text(_load(folders, lang, allow_broken), fmt, lang, redact, allow_broken)
+
+
+def export_records(
+    folders: Sequence[Path], fmt: str, lang: str, *, redact: bool = False, allow_broken: bool = False
+) -> Exported:
+    """Write an export (see export_files) and say which records in it failed verification."""
+    from callassist.record import BROKEN
+    from callassist.record.export import failure_text
+
+    records = _load(folders, lang, allow_broken)
+    path = _write(folders, fmt, redact, _text(records, fmt, lang, redact, allow_broken))
+    problems = tuple(f"{r.folder.name}: {failure_text(r, lang)}" for r in records if r.status == BROKEN)
+    return Exported(path, problems)
 
 
 def export_files(folders: Sequence[Path], fmt: str, lang: str, *, redact: bool = False) -> Path:
     """Write an export and return its path: inside the record's folder, or beside the records for several.
 
     Exports are derived files: they can always be made again from the journal, which is never touched."""
-    text = render(folders, fmt, lang, redact=redact)
+    return _write(folders, fmt, redact, render(folders, fmt, lang, redact=redact))
+
+
+def _write(folders: Sequence[Path], fmt: str, redact: bool, text: str) -> Path:
     stem = "mediation" if fmt.startswith("mediation") else "export"
     name = f"{stem}{'-redacted' if redact else ''}.{EXTENSIONS[fmt]}"
     if len(folders) == 1:

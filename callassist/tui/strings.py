@@ -171,6 +171,7 @@ ZH: dict[str, str] = {
     "export.txt": "纯文本",
     "export.mediation": "调解申请材料",
     "export.failed": "导出失败：{error}",
+    "export.broken": "记录未通过校验（{why}）。仍已导出，导出件顶部注明了校验失败，未通过校验的内容单独列出：{path}",
     # rehearsal
     "reh.pick": "选择练习场景",
     "reh.none": "还没有练习场景。",
@@ -375,6 +376,8 @@ EN: dict[str, str] = {
     "export.txt": "Plain text",
     "export.mediation": "Complaint / mediation pack",
     "export.failed": "Export failed: {error}",
+    "export.broken": "The record failed verification ({why}). Exported anyway, with the failure stamped at the top "
+    "and the unverified lines listed apart: {path}",
     "reh.pick": "Choose a scenario",
     "reh.none": "No scenarios yet.",
     "reh.agent": "Simulated agent",

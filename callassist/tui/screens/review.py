@@ -68,14 +68,20 @@ class ExportMixin:
 
     @work(thread=True, group="export", exit_on_error=False)
     def export(self, folders: list[Path], fmt: str, redact: bool) -> Path:
-        from callassist.tui.exporting import export_files
+        from callassist.tui.exporting import export_records
 
-        path = export_files(folders, fmt, self.services.lang, redact=redact)  # type: ignore[attr-defined]
-        self.app.call_from_thread(self.exported, path)  # type: ignore[attr-defined]
-        return path
+        # A record that fails verification is still the user's to read: exported with the failure stamped on top
+        # and its unverified lines apart, and the notice says so (the record's files are only read).
+        done = export_records(folders, fmt, self.services.lang, redact=redact, allow_broken=True)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.exported, done.path, done.problems)  # type: ignore[attr-defined]
+        return done.path
 
-    def exported(self, path: Path) -> None:
+    def exported(self, path: Path, problems: tuple[str, ...] = ()) -> None:
         self.last_export = path
+        if problems:
+            why = "; ".join(problems)
+            self.notify(self.t("export.broken", why=why, path=path), severity="warning", timeout=15)  # type: ignore[attr-defined]
+            return
         self.notify(self.t("ended.exported", path=path), timeout=6)  # type: ignore[attr-defined]
 
 
