@@ -44,6 +44,10 @@ class CallAssist(App[None]):
     def on_mount(self) -> None:
         self.title = self.services.t("app.title")
         self.theme = self._start_theme or THEMES[0]
+        # Screens and dialogs get the user's keys in their own binding lists (see screens/base.localized), so the
+        # footer keeps its order; Textual's keymap carries them to the app's and the widgets' bindings.
+        if self.services.keymap:
+            self.set_keymap(self.services.keymap)
         self.matcher_future(self.services.playbook)
         self.push_screen(self.screen_of("home"))
         if _stdin_is_tty():
@@ -72,11 +76,11 @@ class CallAssist(App[None]):
             "review": review.ReviewScreen,
             "record": review.RecordScreen,
         }
-        return localized(classes[name], self.services.lang)(*args, **kwargs)
+        return localized(classes[name], self.services.lang, self.services.keymap)(*args, **kwargs)
 
     def dialog(self, cls: type, *args: Any, **kwargs: Any):
         """A dialog instance with its key descriptions in the UI language."""
-        return localized(cls, self.services.lang)(*args, **kwargs)
+        return localized(cls, self.services.lang, self.services.keymap)(*args, **kwargs)
 
     def set_language(self, lang: str) -> None:
         """Switch UI language and playbook, and show the home screen again."""

@@ -64,6 +64,8 @@ class Services:
     """Builds the live audio of a call (see tui/speech.py); None means probe callassist.audio."""
     probe: Callable[[], Any] | None = None
     """Finds the speech model and input devices (see tui/speech.py); None means the real probe."""
+    keymap: dict[str, str] = field(default_factory=dict)
+    """Binding id → keys, from keys.toml in the config folder (see tui/keys.py); empty means the default keys."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Anything else a test wants to pass to a screen."""
 
@@ -103,7 +105,11 @@ def make_services(
     model: str | None = None,
     typed: bool = False,
 ) -> Services:
-    """Services for the real command line: the playbook (its language decides the UI unless --lang), profile, paths."""
+    """Services for the real command line: the keymap, the playbook (its language decides the UI unless --lang),
+    profile, paths. A keys.toml or playbook that cannot be used raises CallassistError before the app starts."""
+    from callassist.tui.keys import load_keymap
+
+    keymap = load_keymap()
     if playbook:
         book = pb.load(playbook, language=LANGUAGES.get(lang or "", None))
         ui = lang or ("zh" if book.lang == "zh" else "en")
@@ -118,4 +124,5 @@ def make_services(
         playbook_path=playbook,
         model=model,
         typed=typed,
+        keymap=keymap,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,16 +16,18 @@ if TYPE_CHECKING:
     from callassist.tui.services import Services
 
 T = TypeVar("T", bound=type)
-_LOCALIZED: dict[tuple[type, str], type] = {}
+_LOCALIZED: dict[tuple[type, str, tuple[tuple[str, str], ...]], type] = {}
 
 
-def localized(cls: T, lang: str) -> T:
-    """A subclass of a screen whose binding descriptions (written as string keys) are in the UI language.
+def localized(cls: T, lang: str, keymap: Mapping[str, str] | None = None) -> T:
+    """A subclass of a screen whose binding descriptions (written as string keys) are in the UI language, and
+    whose keys are the user's where keys.toml remaps them (binding id → keys).
 
     Textual reads BINDINGS from the classes, so translated copies of the bindings of the class and its bases
-    are made once per class and language.
+    are made once per class, language and keymap.
     """
-    key = (cls, lang)
+    keymap = keymap or {}
+    key = (cls, lang, tuple(sorted(keymap.items())))
     if key not in _LOCALIZED:
         t = translator(lang)
         # The class's own keys first (the footer shows them in this order); a key bound again lower down wins.
@@ -36,7 +38,7 @@ def localized(cls: T, lang: str) -> T:
                 b = b if isinstance(b, Binding) else Binding(*b)
                 if (b.key, b.action) not in seen:
                     seen.add((b.key, b.action))
-                    chosen.append(_translate(b, t))
+                    chosen.append(_remap(_translate(b, t), keymap))
         ns = {"BINDINGS": chosen, "__module__": cls.__module__, "__doc__": cls.__doc__}
         _LOCALIZED[key] = type(cls.__name__, (cls,), ns, inherit_bindings=False)
     return _LOCALIZED[key]  # type: ignore[return-value]
@@ -49,6 +51,14 @@ def tone(app: Any, name: str, extra: str = "") -> str:
     """A Rich style in the current theme's text colour for ok / warn / bad / accent, plus extra attributes."""
     colour = app.get_css_variables().get(TONES[name], "")
     return f"{extra} {colour}".strip()
+
+
+def _remap(b: Binding, keymap: Mapping[str, str]) -> Binding:
+    """The binding on the user's keys. The copy drops its id: App.set_keymap would otherwise remap it again and
+    move it to the end of the footer, where an 80-column footer cuts it off."""
+    if b.id not in keymap:
+        return b
+    return replace(b, key=keymap[b.id], key_display=None, id=None)
 
 
 def _translate(b: Binding, t: Callable[..., str]) -> Binding:
