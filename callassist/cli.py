@@ -17,7 +17,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
     from callassist import playbook as pb
 
     book = pb.load(args.playbook, language=args.lang)
-    matcher = _build_matcher(book, use_meaning=not args.no_meaning)
+    matcher = _build_matcher(book, use_meaning=not args.no_meaning, many=args.jsonl)
     if args.jsonl:
         out = sys.stdout
         while True:
@@ -37,17 +37,19 @@ def _cmd_match(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build_matcher(book, use_meaning: bool = True):
-    """The matcher, with a spinner on a terminal: the first run with a new playbook fits it (several seconds)."""
+def _build_matcher(book, use_meaning: bool = True, many: bool = True):
+    """The matcher, with a spinner on a terminal: the first run with a new playbook fits it (several seconds).
+
+    `many`: more than one line will be matched, so preparing the playbook's words in the background pays off."""
     from callassist.matcher import Matcher
 
     if not sys.stderr.isatty():
-        return Matcher(book, use_meaning=use_meaning)
+        return Matcher(book, use_meaning=use_meaning, warm=many)
     from rich.console import Console
 
     label = "正在加载话术（首次使用会建立索引，需要几秒）…" if book.lang == "zh" else "Loading the playbook…"
     with Console(stderr=True).status(label):
-        return Matcher(book, use_meaning=use_meaning)
+        return Matcher(book, use_meaning=use_meaning, warm=many)
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:

@@ -198,7 +198,16 @@ def _en_chars(s: str) -> Counter[str]:
 class Matcher:
     """Ranks a playbook's intents for an utterance and decides whether any of them fits."""
 
-    def __init__(self, playbook: Playbook, *, encoder=None, use_meaning: bool = True, settings: Settings | None = None):
+    def __init__(
+        self,
+        playbook: Playbook,
+        *,
+        encoder=None,
+        use_meaning: bool = True,
+        settings: Settings | None = None,
+        warm: bool = True,
+    ):
+        """`warm`: prepare the playbook's words for the encoder in the background (for a stream of utterances)."""
         from callassist import encoder as enc
 
         self.playbook = playbook
@@ -220,7 +229,7 @@ class Matcher:
         self.texts = texts
         meaning_texts = [self._meaning_text(t) for t in texts]
         if self.encoder is not None:
-            self.encoder.load_in_background(warm=meaning_texts)
+            self.encoder.load_in_background(warm=meaning_texts if warm else ())
         self.intent_ids = [it.id for it in playbook.intents]
         counts = [len(it.examples) for it in playbook.intents]
         self._starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
