@@ -16,7 +16,7 @@ from callassist.plan import PlanError, make_plan, money
 from callassist.tui.screens.base import BaseScreen
 from callassist.tui.screens.dialogs import call_setup_dialog, profile_dialog, profile_from_form
 from callassist.tui.speech import SpeechStatus
-from callassist.tui.widgets.prose import Prose
+from callassist.tui.widgets.prose import Prose, Wrapped
 
 
 class HomeScreen(BaseScreen):
@@ -40,9 +40,8 @@ class HomeScreen(BaseScreen):
             for k in ("start", "rehearse", "review", "profile"):
                 if options:
                     options.append(None)  # a rule between the choices
-                options.append(
-                    Option(Text.assemble((t(f"home.{k}"), "bold"), "\n", (t(f"home.{k}.help"), "dim")), id=k)
-                )
+                prompt = Text.assemble((t(f"home.{k}"), "bold"), "\n", (t(f"home.{k}.help"), "dim"))
+                options.append(Option(Wrapped(prompt), id=k))
             menu = OptionList(*options, id="home-menu")
             yield menu
             with VerticalScroll(id="home-info"):
