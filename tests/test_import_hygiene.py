@@ -18,6 +18,8 @@ CORE = [
     "callassist.locations",
     "callassist.encoder",
     "callassist.usem3_cache",
+    "callassist.usem3_fast",
+    "callassist.linebreak",
     "callassist.session",
     "callassist.record",
     "callassist.record.commands",
