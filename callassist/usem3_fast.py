@@ -137,14 +137,13 @@ class SentenceForward:
             conv[:, i * _CNN : (i + 1) * _CNN] = c2
         # Layer norm of each token's [embedding | conv] row, summed over tokens and multiplied by the head, without
         # building the normalised rows: per-token mean and scale from cached and fresh sums.
-        c64 = conv.astype(np.float64)
         width = _EMB + 3 * _CNN
-        mean = (rows[:, self.head_end].astype(np.float64) + c64.sum(axis=1)) / width
-        sq = (rows[:, self.head_end + 1].astype(np.float64) + np.einsum("ij,ij->i", c64, c64)) / width
+        mean = (rows[:, self.head_end] + conv.sum(axis=1)) / width
+        sq = (rows[:, self.head_end + 1] + np.einsum("ij,ij->i", conv, conv)) / width
         scale = 1.0 / np.sqrt(sq - mean * mean + b.eps)
-        pre = (scale @ rows[:, self.slots_end : self.head_end].astype(np.float64)).astype(np.float32)
-        pre += (scale.astype(np.float32) @ conv) @ self.head_conv
-        pre -= np.float32(scale @ mean) * self.head_g
+        pre = scale @ rows[:, self.slots_end : self.head_end]
+        pre += (scale @ conv) @ self.head_conv
+        pre -= (scale @ mean) * self.head_g
         pre += n_tok * self.head_const
         pre *= 1.0 / np.sqrt(np.float32(n_tok))
         y0 = np.maximum(pre[: self.split], 0)
