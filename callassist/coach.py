@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from callassist import text as T
@@ -469,6 +469,12 @@ def _rx(table: Mapping[str, Mapping[str, str]], lang: str) -> dict[str, re.Patte
 
 _REPLY_RX = {lang: _rx(_POINT_REPLY, lang) for lang in ("zh", "en")}
 _POINT_RX = {lang: _rx(_POINT_SIDE, lang) for lang in ("zh", "en")}
+
+
+def covered_points(points: Sequence[str], said: str, lang: str, values: Mapping[str, object]) -> list[int]:
+    """Which of a stage's talking points (unfilled) the user's own words just covered, by index."""
+    kinds = set(read_reply(said, lang, Numbers.from_values(values)).kinds)
+    return [i for i, point in enumerate(points) if point_kinds(point, lang) & kinds]
 
 
 def point_kinds(point: str, lang: str) -> set[str]:

@@ -714,3 +714,13 @@ def test_rehearsal_core_imports_no_ui_or_audio():
     code = "import sys, json, callassist.rehearse, callassist.coach, callassist.rehearse_cli; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert [m for m in json.loads(out) if m.split(".")[0] in ("textual", "vosk", "sounddevice")] == []
+
+
+def test_covered_points_are_the_ones_the_words_speak_to():
+    book = pb.load(language="zh-CN", user_overrides=False)
+    situation = next(s for s in book.stages if s.id == "situation")
+    hardship = [i for i, p in enumerate(situation.points) if "hardship" in coach.point_kinds(p, "zh")]
+    assert hardship
+    covered = coach.covered_points(situation.points, "我没按时还是因为失业了，不是不想还", "zh", {})
+    assert set(hardship) <= set(covered)
+    assert coach.covered_points(situation.points, "好的", "zh", {}) == []

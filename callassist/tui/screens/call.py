@@ -282,12 +282,9 @@ class CallScreen(BaseScreen):
         st = points.stage
         if st is None or st.id in SKIP_STAGES:  # homework before the call is not ticked by what is said
             return
-        lang = self.services.playbook.lang
-        reading = coach.read_reply(text, lang, coach.Numbers.from_values(self.values))
         raw = next((s.points for s in self.services.playbook.stages if s.id == st.id), ())
-        for i, point in enumerate(raw):
-            if coach.point_kinds(point, lang) & set(reading.kinds):
-                points.tick(st.id, i)
+        for i in coach.covered_points(raw, text, self.services.playbook.lang, self.values):
+            points.tick(st.id, i)
 
     # -- live audio ------------------------------------------------------------------------------
 
