@@ -83,7 +83,7 @@ class Playbook:
         return self.language.split("-")[0].lower()
 
 
-class _Lines:
+class TomlLines:
     """Finds the line of a table or key in the TOML source, so errors can point at it."""
 
     def __init__(self, text: str):
@@ -110,7 +110,8 @@ def _placeholders(text: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
 
 
-def _check_text(path: Path, line: int | None, text: str, owner: str) -> None:
+def check_text(path: Path, line: int | None, text: str, owner: str) -> None:
+    """Raise PlaybookError (file, line) for bad braces or an unknown {placeholder} in a text."""
     try:
         names = _placeholders(text)
     except ValueError as e:
@@ -129,7 +130,8 @@ def _str_list(path: Path, line: int | None, value: object, what: str) -> tuple[s
     return tuple(v.strip() for v in value if v.strip())
 
 
-def _read(path: Path) -> tuple[dict, _Lines, bytes]:
+def read_toml(path: Path) -> tuple[dict, TomlLines, bytes]:
+    """Parse a TOML file (playbooks, scenarios), or raise PlaybookError naming the file and line."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -148,11 +150,11 @@ def _read(path: Path) -> tuple[dict, _Lines, bytes]:
         line = int(m.group(1)) if m else None
         problem = re.sub(r" \(at line.*", "", msg)
         raise PlaybookError(path, line, f"bad TOML: {problem}") from None
-    return data, _Lines(text), raw
+    return data, TomlLines(text), raw
 
 
-def _parse_raw(path: Path) -> tuple[dict, _Lines, str]:
-    data, lines, raw = _read(path)
+def _parse_raw(path: Path) -> tuple[dict, TomlLines, str]:
+    data, lines, raw = read_toml(path)
     return data, lines, hashlib.sha256(raw).hexdigest()
 
 
@@ -222,7 +224,7 @@ def _freeze_stage(sid: str, d: dict) -> Stage:
         raise PlaybookError(path, line, f"stage '{sid}' has no title")
     points = _str_list(path, lines.key_in_block(line, "points"), d.get("points", []), f"stage '{sid}' points")
     for p in points:
-        _check_text(path, lines.key_in_block(line, "points"), p, f"stage '{sid}'")
+        check_text(path, lines.key_in_block(line, "points"), p, f"stage '{sid}'")
     return Stage(sid, title.strip(), points)
 
 
@@ -240,7 +242,7 @@ def _freeze_intent(iid: str, d: dict) -> Intent:
     answer = d.get("answer")
     if not isinstance(answer, str) or not answer.strip():
         raise PlaybookError(path, line, f"intent '{iid}' has no answer")
-    _check_text(path, at("answer"), answer, f"intent '{iid}'")
+    check_text(path, at("answer"), answer, f"intent '{iid}'")
     alert = d.get("alert")
     if alert is not None and (not isinstance(alert, str) or not alert.strip()):
         raise PlaybookError(path, at("alert"), f"intent '{iid}': alert must be a non-empty string")
@@ -250,7 +252,7 @@ def _freeze_intent(iid: str, d: dict) -> Intent:
     keywords = _str_list(path, at("keywords"), d.get("keywords", []), f"intent '{iid}' keywords")
     follow_up = _str_list(path, at("follow_up"), d.get("follow_up", []), f"intent '{iid}' follow_up")
     for f in follow_up:
-        _check_text(path, at("follow_up"), f, f"intent '{iid}'")
+        check_text(path, at("follow_up"), f, f"intent '{iid}'")
     return Intent(iid, title.strip(), examples, answer.strip(), alert, rule, keywords, follow_up)
 
 
@@ -267,7 +269,7 @@ def bundled_path(language: str = DEFAULT_LANGUAGE) -> Path:
 
 
 def _language_of(path: Path) -> str | None:
-    data, _, _ = _read(path)
+    data, _, _ = read_toml(path)
     lang = data.get("language")
     return lang if isinstance(lang, str) else None
 
@@ -281,7 +283,7 @@ def load(path: Path | str | None = None, *, language: str | None = None, user_ov
     layers: list[tuple[Path, bool]] = []  # (file, required)
     if path is not None:
         path = Path(path)
-        data, _, _ = _read(path)
+        data, _, _ = read_toml(path)
         lang = data.get("language") or language or DEFAULT_LANGUAGE
         standalone = data.get("extends", True) is False
         if not standalone:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from callassist import locations
 from callassist.coach import PITFALLS, POINTS, Numbers, Pitfall, point_weights, read_reply
-from callassist.playbook import Playbook, PlaybookError, _check_text, _Lines, _read, fill
+from callassist.playbook import Playbook, PlaybookError, TomlLines, check_text, fill, read_toml
 from callassist.profile import Profile, ProfileError, updated
 from callassist.profile import values as profile_values
 
@@ -123,7 +123,7 @@ def user_scenarios_dir() -> Path:
     return locations.config_dir() / "scenarios"
 
 
-def _next_header(lines: _Lines, turn_line: int | None) -> int | None:
+def _next_header(lines: TomlLines, turn_line: int | None) -> int | None:
     if turn_line is None:
         return None
     for i in range(turn_line, len(lines.lines)):
@@ -135,7 +135,7 @@ def _next_header(lines: _Lines, turn_line: int | None) -> int | None:
     return None
 
 
-def _table_line(lines: _Lines, name: str) -> int | None:
+def _table_line(lines: TomlLines, name: str) -> int | None:
     pat = re.compile(rf"^\s*\[\s*{re.escape(name)}\s*\]")
     return next((i + 1 for i, ln in enumerate(lines.lines) if pat.match(ln)), None)
 
@@ -163,7 +163,7 @@ def load_scenario(path: Path | str) -> Scenario:
     """Read and check one scenario file; errors name the file, the line and the problem."""
     path = Path(path)
     try:
-        data, lines, _ = _read(path)
+        data, lines, _ = read_toml(path)
     except PlaybookError as e:
         raise ScenarioError(e.path, e.line, e.problem) from None
     top = lambda key: lines.key_in_block(0, key)  # noqa: E731 - a tiny local helper
@@ -209,7 +209,7 @@ def load_scenario(path: Path | str) -> Scenario:
         seen.add(tid)
         agent = _str(path, at("agent") if "agent" in item else line, item.get("agent"), f"turn '{tid}': 'agent'")
         try:
-            _check_text(path, at("agent"), agent, f"turn '{tid}'")
+            check_text(path, at("agent"), agent, f"turn '{tid}'")
         except PlaybookError as e:
             raise ScenarioError(e.path, e.line, e.problem) from None
         intent = item.get("intent")
