@@ -22,6 +22,10 @@ from callassist.audio.sources import RATE, AudioSource, Block
 
 PARTIAL, FINAL = "partial", "final"
 _RESYNC = 0.02  # seconds of disagreement between the audio clock and Vosk's clock that mean a gap
+# A vosk.KaldiRecognizer grows for as long as it is fed (its decoding graph, built on the fly, and its feature
+# pipeline stay in memory): after a final result, once one has been fed this many seconds of audio, it is
+# replaced by a fresh one (the model is shared and stays loaded). See docs/audio.md, "Memory over a long call".
+RENEW_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,7 @@ class Recognizer:
         grammar: Grammar | list[str] | None = None,
         partials: bool = True,
         on_audio: AudioHandler | None = None,
+        renew_after: float | None = RENEW_SECONDS,
     ):
         self.model = model
         self.on_audio = on_audio
@@ -174,6 +179,8 @@ class Recognizer:
         self.on_status = on_status or (lambda s: None)
         self.grammar = grammar.as_list() if isinstance(grammar, Grammar) else grammar
         self.partials = partials
+        self.renew_after = renew_after  # seconds of audio; None: one KaldiRecognizer for the whole stream
+        self.renewals = 0  # KaldiRecognizers replaced by a fresh one so far
         self.state = "idle"
         self.error: str | None = None
         self.audio_seconds = 0.0  # audio decoded
@@ -209,7 +216,9 @@ class Recognizer:
     def start(self) -> Recognizer:
         """Create the Vosk recognizer here (errors surface at once) and start the worker thread."""
         rec = self.model.recognizer(RATE, self.grammar)
-        self._thread = threading.Thread(target=self._run, args=(rec,), name=f"vosk-{self.source.name}", daemon=True)
+        # handed over in a list the worker empties: a Thread keeps its args until the target returns, which
+        # would keep this first KaldiRecognizer (and all it grew) alive after it has been renewed
+        self._thread = threading.Thread(target=self._run, args=([rec],), name=f"vosk-{self.source.name}", daemon=True)
         self.state = "listening"
         self._thread.start()
         return self
@@ -260,11 +269,13 @@ class Recognizer:
                 at=round(self.position, 3),
             )
 
-    def _run(self, rec) -> None:
+    def _run(self, handover: list) -> None:
+        rec = handover.pop()
         src = self.source
         self._status("listening", f"listening: {src.describe()}", grammar=self.grammar is not None)
         offset: float | None = None  # audio clock minus Vosk's clock (Vosk counts only what it was fed)
-        fed = 0
+        fed = 0  # samples fed to the current KaldiRecognizer: Vosk's clock
+        renew_at = None if self.renew_after is None else max(1, round(self.renew_after * RATE))
         pending = False  # audio fed since the last final
         utt_start = 0.0
         speaker = src.speaker
@@ -283,6 +294,20 @@ class Recognizer:
                 conf = round(sum(w.conf for w in words) / len(words), 3) if words else None
                 self.on_utterance(Utterance(FINAL, speaker, t0, t1, conf, text, words, src.name, round(heard, 3)))
             self.pending_since = None  # only now: a merger reading `horizon` must already see this final
+
+        def renew_due() -> bool:
+            return renew_at is not None and fed >= renew_at
+
+        def renew() -> None:
+            """Right after a final, when nothing fed to it is still undecoded: a fresh KaldiRecognizer, whose
+            clock starts at the next block (the offset is measured again there, so times stay continuous)."""
+            nonlocal rec, fed, offset
+            t = time.perf_counter()
+            rec = None  # the old one is freed before the new one is made
+            rec = self.model.recognizer(RATE, self.grammar)
+            self.decode_seconds += time.perf_counter() - t
+            fed, offset = 0, None
+            self.renewals += 1
 
         try:
             while not self._abort.is_set():
@@ -303,10 +328,14 @@ class Recognizer:
                 if self._paused.is_set():
                     if pending:
                         emit_final(rec.FinalResult(), blk.t0)
+                        if renew_due():
+                            renew()
                     continue
                 now_speaker = src.speaker_at(blk.t0)
                 if pending and now_speaker != speaker:
                     emit_final(rec.FinalResult(), blk.t0)
+                    if renew_due():
+                        renew()
                 speaker = now_speaker
                 vosk_t = fed / RATE
                 if offset is None or abs(blk.t0 - (vosk_t + offset)) > _RESYNC:
@@ -316,11 +345,19 @@ class Recognizer:
                     self.pending_since = utt_start
                 t = time.perf_counter()
                 done = rec.AcceptWaveform(blk.data)
-                raw = rec.Result() if done else (rec.PartialResult() if self.partials else "")
-                self.decode_seconds += time.perf_counter() - t
                 fed += blk.samples
+                renewing = done and renew_due()
+                if done:
+                    # Result() leaves the last few frames in Vosk's pipeline for the next utterance;
+                    # FinalResult() decodes them into this one, so a recognizer about to go loses nothing
+                    raw = rec.FinalResult() if renewing else rec.Result()
+                else:
+                    raw = rec.PartialResult() if self.partials else ""
+                self.decode_seconds += time.perf_counter() - t
                 if done:
                     emit_final(raw, blk.t1)
+                    if renewing:
+                        renew()
                 elif raw:
                     partial = _clean_text(json.loads(raw).get("partial", ""))
                     if partial and partial != last_partial:
