@@ -64,6 +64,11 @@ class Encoder:
         self._loader = threading.Thread(target=work, name="encoder-load", daemon=True)
         self._loader.start()
 
+    def ready(self, timeout: float | None = None) -> None:
+        """Wait for the background loading and preparation to finish (benchmarks time the steady state)."""
+        if self._loader is not None:
+            self._loader.join(timeout)
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for a list of texts, shape (n, 512), float32."""
         if not texts:

@@ -78,12 +78,15 @@ class SentenceForward:
             return self._store[[self._rows[t] for t in ids]]
 
     def warm(self, texts: list[str]) -> None:
-        """Prepare the tokens of these texts ahead of time (up to the cache's size)."""
+        """Prepare the tokens of these texts ahead of time, up to half the cache (the rest is for the call)."""
+        budget = self.max_tokens // 2
         ids: dict[int, None] = {}
         for text in texts:
             ids.update(dict.fromkeys(self.b.sp.encode(text, out_type=int, add_bos=True, add_eos=True)))
+            if len(ids) >= budget:
+                break
         with self._lock:
-            new = [t for t in ids if t not in self._rows][: max(0, self.max_tokens // 2 - len(self._rows))]
+            new = [t for t in ids if t not in self._rows][: max(0, budget - len(self._rows))]
             if new:
                 self._add(new)
 
