@@ -39,6 +39,7 @@ class SentenceForward:
         # The first layer's weights, side by side per window slot: x @ w1cat gives every slot's product at once.
         self.w1cat = [_slots(w, n) for w, (n, _) in zip(backend.w1, self.orders, strict=True)]
         self.w2cat = [_slots(w, n) for w, (n, _) in zip(backend.w2, self.orders, strict=True)]
+        self.b1, self.b2 = np.concatenate(backend.b1), np.concatenate(backend.b2)
         # Everything from the last layer norm to the first dense layers is linear once each token's mean and
         # scale are known, so it folds into one matrix `head` (1280 x 640). Its embedding rows depend on one token
         # only: each token keeps its product with them, and a sentence multiplies just its 768 convolution columns.
@@ -124,20 +125,22 @@ class SentenceForward:
         ids = b.sp.encode(text, out_type=int, add_bos=True, add_eos=True)
         n_tok = len(ids)
         rows = self._token_rows(ids)
-        conv = np.empty((n_tok, 3 * _CNN), dtype=np.float32)
+        # First layer: window sums of the cached slot products; second: the window weights applied to its output.
+        # The three orders sit side by side in 768 columns, so the element-wise steps run once for all of them.
+        h = np.empty((n_tok, 3 * _CNN), dtype=np.float32)
+        h[:] = self.b1
         slot = 3 * _CNN
         for i, (n, left) in enumerate(self.orders):
-            xs = rows[:, i * _CNN : (i + 1) * _CNN]
-            h = _window_sum(rows[:, slot : slot + n * _CNN], n, left)
+            _window_add(h[:, i * _CNN : (i + 1) * _CNN], rows[:, slot : slot + n * _CNN], n, left)
             slot += n * _CNN
-            h += b.b1[i]
-            np.maximum(h, 0, out=h)
-            h += xs
-            c2 = _window_sum(h @ self.w2cat[i], n, left)
-            c2 += b.b2[i]
-            np.maximum(c2, 0, out=c2)
-            c2 += h
-            conv[:, i * _CNN : (i + 1) * _CNN] = c2
+        np.maximum(h, 0, out=h)
+        h += rows[:, : 3 * _CNN]
+        conv = np.empty((n_tok, 3 * _CNN), dtype=np.float32)
+        conv[:] = self.b2
+        for i, (n, left) in enumerate(self.orders):
+            _window_add(conv[:, i * _CNN : (i + 1) * _CNN], h[:, i * _CNN : (i + 1) * _CNN] @ self.w2cat[i], n, left)
+        np.maximum(conv, 0, out=conv)
+        conv += h
         # Layer norm of each token's [embedding | conv] row, summed over tokens and multiplied by the head, without
         # building the normalised rows: per-token mean and scale from cached and fresh sums.
         width = _EMB + 3 * _CNN
@@ -165,13 +168,11 @@ def _slots(w: np.ndarray, n: int) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate([w[j * _CNN : (j + 1) * _CNN] for j in range(n)], axis=1))
 
 
-def _window_sum(products: np.ndarray, n: int, left: int) -> np.ndarray:
-    """out[t] = sum over slots j of products[t - left + j, slot j], slots outside the sentence counting as zero."""
+def _window_add(out: np.ndarray, products: np.ndarray, n: int, left: int) -> None:
+    """out[t] += sum over slots j of products[t - left + j, slot j]; slots outside the sentence count as zero."""
     length = len(products)
-    out = np.zeros((length, _CNN), dtype=np.float32)
     for j in range(n):
         off = j - left  # slot j of token t reads token t + off
         lo, hi = max(0, -off), min(length, length - off)
         if lo < hi:
             out[lo:hi] += products[lo + off : hi + off, j * _CNN : (j + 1) * _CNN]
-    return out
