@@ -17,7 +17,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_app(args: argparse.Namespace) -> int:
     """Build the app from the command line and run it."""
+    from callassist import locations
     from callassist.tui.app import make_app
+    from callassist.tui.native_stderr import native_stderr_to
 
     app = make_app(
         lang=getattr(args, "lang", None),
@@ -27,7 +29,8 @@ def run_app(args: argparse.Namespace) -> int:
         typed=getattr(args, "typed", False),
         theme="textual-light" if getattr(args, "light", False) else None,
     )
-    app.run()
+    with native_stderr_to(locations.cache_dir() / "native-messages.log"):
+        app.run()
     return app.return_code or 0
 
 
