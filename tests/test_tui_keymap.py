@@ -34,6 +34,13 @@ def test_keys_file_is_read_from_the_config_folder():
     assert load_keymap() == {"call.note": "ctrl+n", "call.bookmark": "ctrl+b", "review.export": "e"}
 
 
+def test_a_key_is_read_the_way_the_terminal_sends_it():
+    from callassist.tui.keys import load_keymap
+
+    write_keys('[keys]\nnote = "Ctrl+N"\nprev_hit = "N"\n')
+    assert load_keymap() == {"call.note": "ctrl+n", "record.prev_hit": "N"}
+
+
 def test_make_services_carries_the_keymap():
     from callassist.tui.services import make_services
 
@@ -79,6 +86,8 @@ BAD = [
     ("[keys]\nnote = 5\n", 2, "must be a string"),
     ('[keys]\nexport = "e"\n', 2, "'export' could be review.export, record.export"),
     ('note = "ctrl+n"\n', 1, "[keys]"),
+    # a stray line of prose: must be reported at once (a backtracking pattern once took minutes on it)
+    ('[keys]\nnote = "ctrl+n"\nthe bookmark key should be f5 too, like in the old version\n', 3, "bad TOML"),
 ]
 
 

@@ -93,6 +93,11 @@ def _split_keys(dotted: str) -> list[str]:
     return [p[1:-1] if p[:1] in "\"'" else p for p in parts]
 
 
+# `name =` at the start of a line: quoted parts whole, anything else one character at a time (a nested repeat here
+# backtracked exponentially on a long line without "=").
+_KEY_LINE = re.compile(r'^((?:"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^=#"\'])+?)\s*=')
+
+
 def _lines(text: str) -> list[tuple[str, int]]:
     """(name under [keys], line) for every `name = ...` line, in order; the table header's prefix included."""
     found: list[tuple[str, int]] = []
@@ -102,7 +107,7 @@ def _lines(text: str) -> list[tuple[str, int]]:
         if header := re.match(r"^\[([^\[\]]+)\]\s*(#.*)?$", line):
             table = _split_keys(header.group(1))
             continue
-        if key := re.match(r'^((?:"(?:[^"\\]|\\.)*"|\'[^\']*\'|[^=#"\']+?)+?)\s*=', line):
+        if "=" in line and (key := _KEY_LINE.match(line)):
             name = ".".join(table + _split_keys(key.group(1)))
             found.append((name[len("keys.") :] if name.startswith("keys.") else "." + name, n))
     return found
@@ -116,7 +121,7 @@ def _normalize(key: str) -> str:
     if len(name) == 1 and not name.isalnum():
         name = unicodedata.name(name, name).lower().replace("-", "_").replace(" ", "_")
         name = KEY_NAME_REPLACEMENTS.get(name, name)
-    elif len(name) > 1:
+    elif len(name) > 1 or mods:  # "Ctrl+N" arrives as ctrl+n; a bare "N" is shift+n and keeps its case
         name = name.lower()
     return "+".join([*mods, name])
 
