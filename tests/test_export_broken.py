@@ -203,3 +203,36 @@ def test_redaction_covers_the_unverified_lines(tmp_path):
     for fmt in ("md", "txt", "json"):
         out = export([load(folder)], fmt, unverified=True, redacted=True)
         assert "延期" in out and "13812345678" not in out
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"agent": "王"},
+        {"agent": ["王"]},
+        {"lender": ["借呗"]},
+        {"lender": {"name": "借呗"}},
+        {"playbook": "zh-CN"},
+        {"numbers": 3},
+        {"direction": ["in"]},
+    ],
+)
+def test_a_damaged_header_of_any_shape_still_exports_with_allow_broken(tmp_path, field, capsys):
+    from callassist.cli import main
+
+    folder = make_record(tmp_path / "tr")
+    j = folder / "journal.jsonl"
+    lines = j.read_bytes().split(b"\n")
+    header = json.loads(lines[0])
+    header.update(field)
+    lines[0] = json.dumps(header, ensure_ascii=False).encode("utf-8")  # its digest no longer matches
+    j.write_bytes(b"\n".join(lines))
+    rec = load(folder)
+    for fmt in ("md", "txt", "html", "json"):
+        assert export([rec], fmt, unverified=True).strip()
+    assert main(["export", str(folder), "--format", "md", "--allow-broken"]) == 0
+    out, err = capsys.readouterr()
+    (value,) = field.values()
+    shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    assert "Traceback" not in err
+    assert shown in out.replace("\\", "")  # the damaged field is shown as found

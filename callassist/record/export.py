@@ -450,8 +450,8 @@ def details_fields(rec: Record, lang: str, *, redacted: bool = False) -> Fields:
         (lab["duration"], fmt_duration(rec.duration)),
         (
             lab["direction"],
-            {"outgoing": lab["outgoing"], "incoming": lab["incoming"]}.get(
-                h.get("direction", ""), lab["unknown_direction"]
+            {"outgoing": lab["outgoing"], "incoming": lab["incoming"], "": lab["unknown_direction"]}.get(
+                h.get("direction", ""), h.get("direction", "")
             ),
         ),
         (lab["lender"], h.get("lender", "")),
@@ -494,6 +494,31 @@ def verification_blocks(rec: Record, lang: str, *, redacted: bool = False, level
     return blocks
 
 
+_TEXT_FIELDS = ("lender", "direction", "mode", "platform", "app", "started")
+_TABLE_FIELDS = {"agent": "name", "playbook": "title"}
+
+
+def _as_found(header: dict) -> dict:
+    """A header that failed verification, made safe to lay out: a field of an unexpected type is shown as its JSON
+    text instead of breaking the export (nothing is dropped)."""
+
+    def text(v: object) -> str:
+        return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+    h = dict(header)
+    for k in _TEXT_FIELDS:
+        if k in h and not isinstance(h[k], str):
+            h[k] = text(h[k])
+    for k, main in _TABLE_FIELDS.items():
+        if k in h and not isinstance(h[k], dict):
+            h[k] = {main: text(h[k])}
+        elif k in h:
+            h[k] = {kk: text(v) for kk, v in h[k].items()}
+    if "numbers" in h and not (isinstance(h["numbers"], list) and all(isinstance(x, str) for x in h["numbers"])):
+        h["numbers"] = [text(h["numbers"])]
+    return h
+
+
 def unverified_blocks(rec: Record, rest: Unverified, lang: str, *, redacted: bool = False, level: int = 2) -> list:
     """The lines of a broken record that do not verify, apart and marked, as found in the file."""
     lab = labels(lang)
@@ -502,7 +527,7 @@ def unverified_blocks(rec: Record, rest: Unverified, lang: str, *, redacted: boo
         Heading(level, lab["unverified"].format(line=rest.from_line)),
         Para(lab["unverified_note"], "alert"),
     ]
-    shown = rec if rec.header is not None or rest.header is None else replace(rec, header=rest.header)
+    shown = rec if rec.header is not None or rest.header is None else replace(rec, header=_as_found(rest.header))
     if rest.header is not None:
         blocks += [Para(lab["unverified_header"], "note"), details_fields(shown, lang, redacted=redacted)]
     for number, event, text in rest.lines:
