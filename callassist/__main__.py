@@ -1,4 +1,5 @@
 """Run callassist with `python -m callassist`."""
+
 from callassist.cli import main
 
 raise SystemExit(main())

@@ -20,6 +20,7 @@ class Encoder:
         self._model = None
         self._single = None  # usem3_fast.SentenceForward: one sentence at a time, per-token work cached
         self._loader: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
         self._warmed: set[int] = set()
         self._recent: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
@@ -63,11 +64,12 @@ class Encoder:
 
         self._loader = threading.Thread(target=work, name="encoder-load", daemon=True)
         self._loader.start()
+        self._workers = [t for t in self._workers if t.is_alive()] + [self._loader]
 
     def ready(self, timeout: float | None = None) -> None:
         """Wait for the background loading and preparation to finish (benchmarks time the steady state)."""
-        if self._loader is not None:
-            self._loader.join(timeout)
+        for worker in list(self._workers):
+            worker.join(timeout)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for a list of texts, shape (n, 512), float32."""

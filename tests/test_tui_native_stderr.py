@@ -62,3 +62,22 @@ def test_without_a_terminal_nothing_changes(tmp_path):
     with native_stderr_to(tmp_path / "x.log") as used:
         assert used is None
     assert not (tmp_path / "x.log").exists()
+
+
+def test_a_big_log_is_cut_to_its_latest_part(tmp_path):
+    from callassist.tui import native_stderr
+
+    log = tmp_path / "native.log"
+    log.write_bytes(b"old line\n" * 200_000)  # 1.8 MB
+    code = textwrap.dedent(
+        f"""
+        import os
+        from pathlib import Path
+        from callassist.tui.native_stderr import native_stderr_to
+        with native_stderr_to(Path({str(log)!r})):
+            os.write(2, b"newest\\n")
+        """
+    )
+    _run_on_a_tty(code)
+    data = log.read_bytes()
+    assert len(data) <= native_stderr._KEEP and data.endswith(b"old line\nnewest\n")

@@ -49,3 +49,17 @@ def test_warm_prepares_tokens_without_changing_results(backend):
     got = fast.encode(TEXTS[0])
     assert len(fast._rows) == known  # nothing new to compute
     assert np.allclose(got, backend.encode(TEXTS[:1])[0], atol=1e-5)
+
+
+def test_warming_in_another_thread_while_encoding_gives_the_same_vectors(backend):
+    import threading
+
+    fast = SentenceForward(backend, max_tokens=64)  # small: the cache fills and starts again during the run
+    want = backend.encode(TEXTS)
+    many = [t + str(i) for i in range(30) for t in TEXTS[:3]]
+    warmer = threading.Thread(target=fast.warm, args=(many,), kwargs={"chunk": 4})
+    warmer.start()
+    got = [fast.encode(t) for _ in range(5) for t in TEXTS]
+    warmer.join()
+    assert np.allclose(np.stack(got), np.tile(want, (5, 1)), atol=1e-5)
+    assert len(fast._rows) <= fast.max_tokens

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+_KEEP = 1 << 20  # bytes of log kept across runs
+
 
 @contextmanager
 def native_stderr_to(log: Path) -> Iterator[Path | None]:
@@ -23,6 +25,9 @@ def native_stderr_to(log: Path) -> Iterator[Path | None]:
         return
     try:
         log.parent.mkdir(parents=True, exist_ok=True)
+        if log.exists() and log.stat().st_size > _KEEP:  # keep the log small: the latest runs are what matter
+            tail = log.read_bytes()[-_KEEP // 2 :]
+            log.write_bytes(tail[tail.find(b"\n") + 1 :])
         log_fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     except OSError:
         yield None  # no log file: native messages stay on the terminal, as before
