@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import re
@@ -119,7 +120,7 @@ class _SparseIndex:
         order = np.argsort(feats_a, kind="stable")
         bounds = np.searchsorted(feats_a[order], np.arange(len(fid) + 1))
         d_sorted, w_sorted = docs_a[order], w[order]
-        self._idf = idf.tolist()
+        self._idf = idf
         self.unseen_idf = math.log(self.n + 1) + 1.0
         self._fid = fid
         self._docs, self._w = d_sorted, w_sorted
@@ -131,27 +132,18 @@ class _SparseIndex:
     def scores(self, q: Counter[str]) -> np.ndarray:
         if not q:
             return np.zeros(self.n, dtype=np.float32)
-        ids_l: list[int] = []
-        qw_l: list[float] = []
-        total = 0.0
-        fid, idf, unseen = self._fid, self._idf, self.unseen_idf
-        for f, c in q.items():
-            j = fid.get(f)
-            v = (1 + math.log(c)) * (unseen if j is None else idf[j])
-            total += v * v
-            if j is not None:
-                ids_l.append(j)
-                qw_l.append(v)
-        if not ids_l:
-            return np.zeros(self.n, dtype=np.float32)
-        ids = np.array(ids_l, dtype=np.int64)
-        qw = np.array(qw_l, dtype=np.float64) / (math.sqrt(total) or 1.0)
+        j = np.fromiter(map(self._fid.get, q, itertools.repeat(-1)), dtype=np.int64, count=len(q))
+        known = j >= 0
+        v = (1 + np.log(np.fromiter(q.values(), dtype=np.float64, count=len(q)))) * np.where(
+            known, self._idf[j], self.unseen_idf
+        )
+        norm = math.sqrt(float(v @ v)) or 1.0
+        ids, qw = j[known], v[known] / norm
         lens = self._len[ids]
         keep = lens <= self.max_postings
         ids, qw, lens = ids[keep], qw[keep], lens[keep]
         # Every posting of every query feature, gathered at once: position = feature start + offset within it.
-        offsets = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
-        pos = np.repeat(self._start[ids], lens) + offsets
+        pos = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(self._start[ids] - (np.cumsum(lens) - lens), lens)
         out = np.bincount(self._docs[pos], weights=self._w[pos] * np.repeat(qw, lens), minlength=self.n)
         return out.astype(np.float32)
 
@@ -290,12 +282,13 @@ class Matcher:
         """One row of FEATURES per intent; `exclude` leaves one example out (for fitting the weights)."""
         n = self.n_examples
         k = len(self.intent_ids)
-        chars = levels["chars"][:n].astype(np.float32, copy=True)
-        pinyin = levels["pinyin"][:n].astype(np.float32, copy=True) if "pinyin" in levels else chars.copy()
+        copy = exclude is not None  # only leaving an example out changes the arrays
+        chars = levels["chars"][:n].astype(np.float32, copy=copy)
+        pinyin = levels["pinyin"][:n].astype(np.float32, copy=copy) if "pinyin" in levels else chars.copy()
         meaning = levels.get("meaning")
-        counts = self._counts.copy()
+        counts = self._counts.copy() if copy else self._counts
         if meaning is not None:
-            m = meaning[:n].astype(np.float32, copy=True)
+            m = meaning[:n].astype(np.float32, copy=copy)
             chat = meaning[n:]
         else:
             m = np.zeros(n, dtype=np.float32)
@@ -320,8 +313,9 @@ class Matcher:
         mmean = msum / np.maximum(counts, 1)
         cmax = np.maximum.reduceat(chars, self._starts)
         pmax = np.maximum.reduceat(pinyin, self._starts)
-        for arr in (mmax, cmax, pmax):
-            arr[counts == 0] = 0.0
+        if copy:  # an intent whose only example was left out has nothing to compare with
+            for arr in (mmax, cmax, pmax):
+                arr[counts == 0] = 0.0
         lex = (cmax + pmax) / 2
         kw = np.zeros(k, dtype=np.float32)
         if self._kw_re is not None:
@@ -497,10 +491,12 @@ def _gap(x: np.ndarray) -> np.ndarray:
     """How far each entry is above the best of the others (negative for all but the top one)."""
     if x.size < 2:
         return np.zeros_like(x)
-    top2 = np.partition(x, -2)[-2:]
-    first, second = float(top2.max()), float(top2.min())
-    others_best = np.where(x >= first, second, first)
-    return x - others_best
+    top = int(np.argmax(x))
+    first = x[top]
+    second = max(x[:top].max(initial=-np.inf), x[top + 1 :].max(initial=-np.inf))
+    out = x - first
+    out[top] = first - second
+    return out
 
 
 def _fit_ridge(x: np.ndarray, y: np.ndarray, k: int, l2: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
