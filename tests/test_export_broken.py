@@ -236,3 +236,9 @@ def test_a_damaged_header_of_any_shape_still_exports_with_allow_broken(tmp_path,
     shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     assert "Traceback" not in err
     assert shown in out.replace("\\", "")  # the damaged field is shown as found
+
+
+def test_a_call_whose_direction_was_not_recorded_says_so(tmp_path):
+    folder = make_record(tmp_path / "tr", direction="unknown")
+    md = export([load(folder)], "md")
+    assert "**方向**：未记录" in md and "unknown" not in md

@@ -439,6 +439,12 @@ def timeline(rec: Record, lang: str, *, redacted: bool = False) -> list[Entry]:
     return out
 
 
+def _direction(value: str, lab: dict) -> str:
+    """Outgoing / incoming in the export's language; not recorded; anything else as found (a damaged header)."""
+    known = {"outgoing": lab["outgoing"], "incoming": lab["incoming"], "": lab["unknown_direction"]}
+    return known.get(value, lab["unknown_direction"] if value == "unknown" else value)
+
+
 def details_fields(rec: Record, lang: str, *, redacted: bool = False) -> Fields:
     """The call's header as label/value rows."""
     lab = labels(lang)
@@ -450,9 +456,7 @@ def details_fields(rec: Record, lang: str, *, redacted: bool = False) -> Fields:
         (lab["duration"], fmt_duration(rec.duration)),
         (
             lab["direction"],
-            {"outgoing": lab["outgoing"], "incoming": lab["incoming"], "": lab["unknown_direction"]}.get(
-                h.get("direction", ""), h.get("direction", "")
-            ),
+            _direction(h.get("direction", ""), lab),
         ),
         (lab["lender"], h.get("lender", "")),
         (lab["agent"], agent.get("name", "")),
