@@ -172,3 +172,18 @@ async def test_exporting_a_record_with_a_damaged_header(tmp_path):
         text = review.last_export.read_text(encoding="utf-8")
         assert text.startswith("> **⚠ WARNING") and "header damaged" in text and "arrested" in text
         assert any("failed verification" in n and "line 1" in n for n in notes), notes
+
+
+async def test_a_call_without_a_known_length_shows_a_dash(tmp_path):
+    root = tmp_path / "records"
+    folder = make_record(root, "zh", minutes=0)
+    journal = folder / "journal.jsonl"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    journal.write_bytes(lines[0].replace(b"typed", b"typeX", 1) + b"".join(lines[1:]))  # a changed header: no times
+    app = make_app("zh", root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen) and len(app.screen.summaries) == 1)
+        table = app.screen.query_one(DataTable)
+        assert app.screen.summaries[0].duration is None
+        assert str(table.get_row_at(0)[3]) == "-"

@@ -146,7 +146,7 @@ class ReviewScreen(ExportMixin, BaseScreen):
                 "●" if s.folder in self.marked else " ",
                 (s.started or "")[:16].replace("T", " "),
                 s.lender or "-",
-                clock(s.duration or 0),
+                "-" if s.duration is None else clock(s.duration),
                 alerts,
                 state_text(s.status, s.mode, t, self.app),
                 key=str(s.folder),
@@ -360,7 +360,7 @@ class RecordScreen(ExportMixin, BaseScreen):
         head.append((rec.header or {}).get("started", "")[:19].replace("T", " "), style="bold")
         if rec.lender:
             head.append(f"  {rec.lender}")
-        head.append(f"  {clock(rec.duration or 0)}  ", style="dim")
+        head.append(f"  {'-' if rec.duration is None else clock(rec.duration)}  ", style="dim")
         head.append_text(state_text(rec.status, (rec.header or {}).get("mode", ""), t, self.app))
         agent = " · ".join(x for x in (rec.agent.get("name"), rec.agent.get("id"), rec.agent.get("company")) if x)
         if agent:
