@@ -18,6 +18,7 @@ from callassist import text as T
 from callassist.playbook import Playbook
 
 CHATTER = "__chatter__"
+NAME_MASK = "某某"  # the [synonyms] entry whose variants are names of lenders and platforms
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,9 @@ class Matcher:
         self.encoder = (encoder or enc.shared()) if use_meaning else None
         self.zh = playbook.lang == "zh"
         self.rewrite = T.SynonymRewriter(playbook.synonyms)
+        # Names (lenders, platforms) are hidden from the meaning level too: the agent of 借呗 says 借呗 all the time,
+        # which must not read as "borrow from 借呗" (the playbook lists them as synonyms of NAME_MASK).
+        self._names = T.SynonymRewriter({k: v for k, v in playbook.synonyms.items() if k == NAME_MASK})
         labels: list[str] = []
         texts: list[str] = []
         for it in playbook.intents:
@@ -259,20 +263,25 @@ class Matcher:
         return _char_grams(norm) if self.zh else _en_words(norm) + _en_chars(norm)
 
     def _meaning_text(self, text: str) -> str:
+        return self._forms(text)[1]
+
+    def _forms(self, text: str) -> tuple[str, str]:
+        """The lexical normal form (as _norm) and the text the sentence encoder sees, sharing their first steps."""
         t = T.clean(text)
-        return T.strip_fillers(t, T.ZH_FILLERS if T.has_cjk(t) else T.EN_FILLERS)
+        t = T.strip_fillers(t, T.ZH_FILLERS if T.has_cjk(t) else T.EN_FILLERS)
+        return self.rewrite(T.mask_numbers(t)), self._names(t)
 
     # -- levels and features --------------------------------------------------------------------------------
 
     def doc_scores(self, text: str) -> tuple[str, dict[str, np.ndarray], np.ndarray | None]:
         """Per-example similarity at each level (characters, pinyin, meaning), and the meaning vector."""
-        norm = self._norm(text)
+        norm, meaning_text = self._forms(text)
         q = None
         levels: dict[str, np.ndarray] = {"chars": self.chars.scores(self._lex(norm))}
         if self.pinyin is not None:
             levels["pinyin"] = self.pinyin.scores(_syllable_grams(T.pinyin_syllables(norm)))
         if self._vecs is not None and self.encoder is not None and norm:
-            q = self.encoder.encode([self._meaning_text(text)])[0]
+            q = self.encoder.encode([meaning_text])[0]
             levels["meaning"] = self._vecs @ q
         return norm, levels, q
 

@@ -73,3 +73,10 @@ def test_held_out_quality_floors(zh, en, name):
     assert r["n"] >= (300 if lang == "zh-CN" else 100)
     assert r["top1"] >= FLOORS[name], f"{name}: top-1 {r['top1']:.3f}"
     assert r["false"] <= 0.08, f"{name}: false matches {r['false']:.3f}"
+
+
+def test_the_lenders_own_name_is_not_a_suggestion_to_borrow_elsewhere(zh):
+    # 借呗, 花呗, 微粒贷 … are where many borrowers owe: their agents say the name when they call
+    for line in ("这里是借呗贷后部门，您的借款已经逾期了", "您好，这里是微粒贷客服中心", "你刚才说的是借呗还是花呗？"):
+        assert zh.match(line).intent != "borrow-to-repay", line
+    assert zh.match("你可以先用花呗把这笔还上").intent == "borrow-to-repay"
