@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from callassist import locations
-from callassist.errors import CallassistError
+from callassist.errors import FileError
 
 PLACEHOLDERS = frozenset(
     {"name", "lender", "debt", "apr", "periods", "monthly", "income", "affordable", "hardship", "first_due"}
@@ -19,13 +19,8 @@ PLACEHOLDERS = frozenset(
 DEFAULT_LANGUAGE = "zh-CN"
 
 
-class PlaybookError(CallassistError):
+class PlaybookError(FileError):
     """A playbook that cannot be used; the message names file, line and problem."""
-
-    def __init__(self, path: Path | str, line: int | None, problem: str):
-        self.path, self.line, self.problem = str(path), line, problem
-        where = f"{path}:{line}" if line else f"{path}"
-        super().__init__(f"{where}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -130,27 +125,36 @@ def _str_list(path: Path, line: int | None, value: object, what: str) -> tuple[s
     return tuple(v.strip() for v in value if v.strip())
 
 
-def read_toml(path: Path) -> tuple[dict, TomlLines, bytes]:
-    """Parse a TOML file (playbooks, scenarios), or raise PlaybookError naming the file and line."""
+def read_text(path: Path, error: type[FileError] = PlaybookError) -> tuple[str, bytes]:
+    """A UTF-8 text file's text and bytes, or `error` naming the file and what is wrong."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise PlaybookError(path, None, "file not found") from None
+        raise error(path, None, "file not found") from None
     except OSError as e:
-        raise PlaybookError(path, None, f"cannot read: {e.strerror}") from None
+        raise error(path, None, f"cannot read: {e.strerror}") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8"), raw
     except UnicodeDecodeError as e:
-        raise PlaybookError(path, None, f"not UTF-8 text (byte {e.start})") from None
+        raise error(path, None, f"not UTF-8 text (byte {e.start})") from None
+
+
+def parse_toml(path: Path, text: str, error: type[FileError] = PlaybookError) -> dict:
+    """TOML text as a dict, or `error` naming the file, the line and the problem."""
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         msg = str(e)
         m = re.search(r"\(at line (\d+), column \d+\)", msg)
         line = int(m.group(1)) if m else None
         problem = re.sub(r" \(at line.*", "", msg)
-        raise PlaybookError(path, line, f"bad TOML: {problem}") from None
-    return data, TomlLines(text), raw
+        raise error(path, line, f"bad TOML: {problem}") from None
+
+
+def read_toml(path: Path) -> tuple[dict, TomlLines, bytes]:
+    """Parse a TOML file (playbooks, scenarios), or raise PlaybookError naming the file and line."""
+    text, raw = read_text(path)
+    return parse_toml(path, text), TomlLines(text), raw
 
 
 def _parse_raw(path: Path) -> tuple[dict, TomlLines, str]:

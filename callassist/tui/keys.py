@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterator
 from itertools import combinations
@@ -22,19 +21,16 @@ from textual.binding import Binding
 from textual.keys import KEY_NAME_REPLACEMENTS, REPLACED_KEYS, Keys, key_to_character
 
 from callassist import locations
-from callassist.errors import CallassistError
+from callassist.errors import FileError
+from callassist.playbook import parse_toml, read_text
 
 FILE = "keys.toml"
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 NAMED_KEYS = frozenset(k.value.rpartition("+")[2] for k in Keys if not k.value.startswith("<")) | {"space"}
 
 
-class KeysError(CallassistError):
+class KeysError(FileError):
     """A keys.toml that cannot be used; the message names file, line and problem."""
-
-    def __init__(self, path: Path | str, line: int | None, problem: str):
-        self.path, self.line, self.problem = str(path), line, problem
-        super().__init__(f"{path}:{line}: {problem}" if line else f"{path}: {problem}")
 
 
 def keys_path() -> Path:
@@ -141,28 +137,16 @@ def _valid(key: str) -> bool:
 def load_keymap(path: Path | None = None) -> dict[str, str]:
     """The user's keymap (binding id → keys, comma-separated), or {} without a file. KeysError if it is unusable."""
     path = path or keys_path()
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists():
         return {}
-    except OSError as e:
-        raise KeysError(path, None, f"cannot read: {e.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise KeysError(path, None, f"not UTF-8 text (byte {e.start})") from None
+    text, _ = read_text(path, KeysError)
     lines = _lines(text)
     seen: dict[str, int] = {}
     for name, n in lines:
         if name in seen:
             raise KeysError(path, n, f"'{name}' is given twice (lines {seen[name]} and {n})")
         seen[name] = n
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        m = re.search(r"\(at line (\d+), column \d+\)", str(e))
-        problem = re.sub(r" \(at line.*", "", str(e))
-        raise KeysError(path, int(m.group(1)) if m else None, f"bad TOML: {problem}") from None
+    data = parse_toml(path, text, KeysError)
     return _check(path, data, dict(lines))
 
 
