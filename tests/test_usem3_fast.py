@@ -39,6 +39,9 @@ def test_a_full_cache_starts_again_and_stays_right(backend):
     got = np.stack([fast.encode(t) for t in TEXTS[:4]])
     assert np.allclose(got, want, atol=1e-5)
     assert len(fast._rows) <= 12
+    first = set(backend.sp.encode(TEXTS[0], out_type=int, add_bos=True, add_eos=True)) - {1, 2}
+    last = set(backend.sp.encode(TEXTS[3], out_type=int, add_bos=True, add_eos=True))
+    assert last <= set(fast._rows) and not first <= set(fast._rows)  # it started again: the first words are gone
 
 
 def test_warm_prepares_tokens_without_changing_results(backend):
