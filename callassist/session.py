@@ -486,11 +486,12 @@ class CallSession:
 
     # -- closing ----------------------------------------------------------------------------------
 
-    def close(self, reason: str = "", *, duration: float | None = None) -> ClosedInfo:
+    def close(self, reason: str = "", *, duration: float | None = None, measured: bool = True) -> ClosedInfo:
         """Finish the audio (hashed), write the closing line with the duration, and release the record.
 
         If the disk is full the record stays open (and locked) and RecordWriteError is raised; close()
-        can be called again. duration overrides the measured length (imports know it from the log).
+        can be called again. duration overrides the measured length (imports know it from the log); with
+        measured=False and no duration the length is recorded as unknown (a log without times).
         """
         notify: list[dict] = []
         try:
@@ -504,7 +505,7 @@ class CallSession:
                             audio_json = self._audio.close().to_json()
                         except RecordWriteError as e:
                             audio_json = {"file": AUDIO_FILE, "sha256": None, "error": str(e)}
-                    dur = self.elapsed() if duration is None else duration
+                    dur = self.elapsed() if duration is None and measured else duration
                     fields = {
                         "duration": _r(dur),
                         "events": self.journal.next_seq + self.journal.pending,

@@ -113,6 +113,19 @@ def test_import_gb18030_log(tmp_path, zh):
     assert [e["text"] for e in load(result.folder).events if e["type"] == "utterance"] == ["你好", "你好"]
 
 
+def test_import_without_times_records_the_length_as_unknown(tmp_path, zh):
+    from callassist.record.export import fmt_duration
+
+    book, matcher = zh
+    log = tmp_path / "old.txt"
+    log.write_text("agent: 你好\nme: 你好\n", encoding="utf-8")
+    result = import_log(log, tmp_path / "tr", started="2026-01-02T10:00", playbook=book, matcher=matcher)
+    rec = load(result.folder)
+    assert rec.status == "verified"
+    assert rec.closing["duration"] is None  # not the milliseconds the import itself took
+    assert fmt_duration(rec.duration) == ""
+
+
 def test_import_missing_file_is_one_line(tmp_path):
     with pytest.raises(LogImportError, match="nope.txt: file not found"):
         import_log(tmp_path / "nope.txt", tmp_path / "tr")

@@ -223,7 +223,9 @@ def import_log(
             if ev["type"] in counts:
                 counts[ev["type"]] += 1
         duration = (stamped[-1] - start).total_seconds() if stamped else None
-        info = session.close("imported", duration=max(0.0, duration) if duration is not None else None)
+        info = session.close(
+            "imported", duration=max(0.0, duration) if duration is not None else None, measured=False
+        )
     return Imported(info.folder, info.final_digest, counts["utterance"], counts["suggestion"], counts["alert"], source)
 
 

@@ -176,10 +176,11 @@ class Record:
 
     @property
     def duration(self) -> float | None:
-        """Length of the call in seconds: from the closing line, else from the last event's time."""
+        """Length of the call in seconds: from the closing line (None there: not known), else from the last
+        event's time (an interrupted record)."""
         c = self.closing
-        if c is not None and isinstance(c.get("duration"), int | float):
-            return float(c["duration"])
+        if c is not None:
+            return float(c["duration"]) if isinstance(c.get("duration"), int | float) else None
         start = self.started
         for ev in reversed(self.events):
             t = parse_time(ev.get("at"))
