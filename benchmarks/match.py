@@ -39,14 +39,25 @@ def split(rows: list, which: str) -> list:
     return rows[0::2] if which == "dev" else rows[1::2]
 
 
-def evaluate(m: Matcher, rows: list[tuple[str | None, str]]) -> dict[str, float]:
-    """top-1 on lines with an intent, top-3, and the false-match rate on lines that should match nothing."""
-    pos = neg = hit = hit3 = false = 0
-    for label, text in rows:
+def borrower_rows() -> set[int]:
+    """Row numbers (in match_zh.tsv and its aligned variants) of the must-match-nothing lines that are the
+    borrower's own words rather than small talk; listed by their clean text in match_zh_borrower.txt."""
+    own = set((DATA / "match_zh_borrower.txt").read_text(encoding="utf-8").split("\n")) - {""}
+    return {i for i, (label, text) in enumerate(read_set("match_zh.tsv")) if label is None and text in own}
+
+
+def evaluate(m: Matcher, rows: list[tuple[str | None, str]], borrower: list[bool] | None = None) -> dict[str, float]:
+    """top-1 on lines with an intent, top-3, and the false-match rate on lines that should match nothing
+    (with `borrower`, a flag per row: also the false matches on the borrower's own lines, counted apart)."""
+    pos = neg = hit = hit3 = false = own_n = own_false = 0
+    for i, (label, text) in enumerate(rows):
         r = m.match(text)
         if label is None:
             neg += 1
             false += r.intent is not None
+            if borrower is not None and borrower[i]:
+                own_n += 1
+                own_false += r.intent is not None
         else:
             pos += 1
             hit += r.intent == label
@@ -57,6 +68,10 @@ def evaluate(m: Matcher, rows: list[tuple[str | None, str]]) -> dict[str, float]
         "top1": hit / max(pos, 1),
         "top3": hit3 / max(pos, 1),
         "false": false / max(neg, 1),
+        "own_n": own_n,
+        "own_false": own_false,
+        "talk_n": neg - own_n,
+        "talk_false": false - own_false,
     }
 
 
@@ -116,6 +131,8 @@ def main() -> int:
     settings = Settings() if args.threshold is None else replace(Settings(), threshold=args.threshold)
 
     matchers: dict[str, Matcher] = {}
+    own_rows = borrower_rows()
+    by_kind: list[str] = []
     print(f"quality ({args.split} lines)")
     print(f"{'set':16} {'lines':>6} {'top-1':>7} {'top-3':>7} {'none':>6} {'false':>7}")
     for name, (lang, file) in SETS.items():
@@ -124,11 +141,20 @@ def main() -> int:
             continue
         if lang not in matchers:
             matchers[lang] = Matcher(pb.load(language=lang, user_overrides=False), settings=settings)
-        rows = split(read_set(file), args.split)
-        r = evaluate(matchers[lang], rows)
+        all_rows = read_set(file)
+        rows = split(all_rows, args.split)
+        own = split([lang == "zh-CN" and i in own_rows for i in range(len(all_rows))], args.split)
+        r = evaluate(matchers[lang], rows, own)
         print(f"{name:16} {r['n']:6d} {r['top1']:7.3f} {r['top3']:7.3f} {r['none_n']:6d} {r['false']:7.3f}")
+        if r["own_n"]:
+            by_kind.append(
+                f"  {name:14} small talk {r['talk_false']}/{r['talk_n']}, the borrower's own lines "
+                f"{r['own_false']}/{r['own_n']}"
+            )
         if args.errors:
             errors(matchers[lang], rows)
+    if by_kind:
+        print("false matches by kind (lines matched / lines):", *by_kind, sep="\n")
     if args.no_speed:
         return 0
 
