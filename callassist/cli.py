@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from callassist import __version__
 from callassist.errors import CallassistError
+from callassist.help_zh import prefers_chinese
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -105,7 +106,7 @@ def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """All subcommands and their options."""
+    """All subcommands and their options; the help is in Chinese when the locale is (help_zh.py)."""
     p = argparse.ArgumentParser(
         prog="callassist",
         description="Talking points, prepared answers, alerts and a tamper-evident record for repayment calls.",
@@ -140,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="a short tour of the playbook, the matcher and the planner")
     d.set_defaults(func=_cmd_demo)
+    if prefers_chinese():
+        from callassist.help_zh import translate
+
+        translate(p)
     return p
 
 

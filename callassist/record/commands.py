@@ -12,11 +12,9 @@ from callassist.record.paths import FILE_MODE, RecordError, os_problem
 
 def ui_lang() -> str:
     """'zh' when the user's locale is Chinese, else 'en' (for list and search)."""
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var)
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    return "en"
+    from callassist.help_zh import prefers_chinese
+
+    return "zh" if prefers_chinese() else "en"
 
 
 def _root(args: argparse.Namespace) -> Path:
