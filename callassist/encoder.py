@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +26,8 @@ class Encoder:
         self._warmed: set[int] = set()
         self._recent: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
+        self._stop = threading.Event()  # set at exit: background preparation ends early
+        _live.add(self)
 
     def _get(self):
         with self._lock:
@@ -57,14 +61,20 @@ class Encoder:
         def work() -> None:
             try:
                 self._get()
-                if warm:
-                    self._single_forward().warm(warm)
+                if warm and not self._stop.is_set():
+                    self._single_forward().warm(warm, stop=self._stop)
             except Exception:  # noqa: BLE001 - the first encode() retries in the caller's thread and reports
                 return
 
         self._loader = threading.Thread(target=work, name="encoder-load", daemon=True)
         self._loader.start()
         self._workers = [t for t in self._workers if t.is_alive()] + [self._loader]
+
+    def finish(self, timeout: float | None = None) -> None:
+        """Stop preparing words and wait for the background thread. Called at exit: a thread still inside the
+        tokenizer library (C++) when the interpreter shuts down would abort the whole process."""
+        self._stop.set()
+        self.ready(timeout)
 
     def ready(self, timeout: float | None = None) -> None:
         """Wait for the background loading and preparation to finish (benchmarks time the steady state)."""
@@ -126,6 +136,13 @@ def _save_quietly(path: Path, arr: np.ndarray) -> None:
 
 
 _shared: Encoder | None = None
+_live: weakref.WeakSet[Encoder] = weakref.WeakSet()
+
+
+@atexit.register
+def _finish_all() -> None:
+    for enc in list(_live):
+        enc.finish(timeout=10)
 
 
 def shared() -> Encoder:

@@ -74,18 +74,23 @@ class SentenceForward:
                 self._put(new, self._compute(new))
             return self._store[[self._rows[t] for t in ids]]
 
-    def warm(self, texts: list[str], chunk: int = 256) -> None:
+    def warm(self, texts: list[str], chunk: int = 256, stop: threading.Event | None = None) -> None:
         """Prepare the tokens of these texts ahead of time, up to half the cache (the rest is for the call).
 
-        Computed outside the lock, a chunk at a time, so an utterance arriving meanwhile does not wait for it."""
+        Computed outside the lock, a chunk at a time, so an utterance arriving meanwhile does not wait for it;
+        `stop` ends the work early (the process is exiting)."""
         budget = self.max_tokens // 2
         ids: dict[int, None] = {}
         for text in texts:
+            if stop is not None and stop.is_set():
+                return
             ids.update(dict.fromkeys(self.b.sp.encode(text, out_type=int, add_bos=True, add_eos=True)))
             if len(ids) >= budget:
                 break
         todo = list(ids)[:budget]
         for start in range(0, len(todo), chunk):
+            if stop is not None and stop.is_set():
+                return
             with self._lock:
                 part = [t for t in todo[start : start + chunk] if t not in self._rows]
             if not part:

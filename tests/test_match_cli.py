@@ -69,3 +69,13 @@ def test_english_playbook_by_language():
 def test_match_without_text_is_a_clear_error():
     r = subprocess.run(CMD, capture_output=True, text=True)
     assert r.returncode == 2 and "give the text" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args", [[""], ["，。"], ["--jsonl"]])
+def test_exits_cleanly_while_the_encoder_still_loads(args):
+    # Nothing to match ends the process at once, while the encoder is still loading in its thread: the
+    # process must still exit 0 (a native library interrupted mid-call used to abort it with 134).
+    for _ in range(3):
+        r = subprocess.run([*CMD, *args], input="", capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert "terminate" not in r.stderr
