@@ -287,3 +287,21 @@ def test_verify_missing_journal_speaks_both_languages(tmp_path):
     assert p.returncode == 1
     line = p.stdout.splitlines()[1]
     assert "journal.jsonl" in line and " / " in line and "没有" in line and "no journal" in line
+
+
+def test_export_counts_a_record_named_twice_once(tmp_path, monkeypatch):
+    """The same record named several times (folder, its journal, by name, again) is one call, in first-seen order."""
+    a, b = _pack_records(tmp_path / "tr", n=2)
+    monkeypatch.chdir(tmp_path / "tr")
+    names = [str(b.folder), str(a.folder), str(b.folder / "journal.jsonl"), b.folder.name, str(a.folder) + "/"]
+    p = _cli("export", *names, "--format", "mediation")
+    assert p.returncode == 0, p.stderr
+    assert "根据 2 次通话记录" in p.stdout
+    assert p.stdout.count(a.journal_sha256) == 1 and p.stdout.count(b.journal_sha256) == 1
+    p = _cli("export", *names, "--format", "json")
+    assert [r["folder"] for r in json.loads(p.stdout)["records"]] == [str(b.folder), str(a.folder)]
+    p = _cli("export", str(a.folder), str(a.folder / "journal.jsonl"), "--format", "md")
+    assert p.stdout.startswith("# 通话记录 2026-11-20")  # one record, not "通话记录（2 个）"
+    # The library functions do the same when given the same record twice.
+    assert "根据 2 次通话记录" in render(mediation_doc([a, b, load(a.folder), b], "zh"), "md")
+    assert len(json.loads(export([a, load(a.folder / ".")], "json"))["records"]) == 1

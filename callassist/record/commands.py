@@ -128,7 +128,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from callassist.record.verify import BROKEN, OPEN, load
 
     root = _root(args)
-    records = [load(resolve_record(d, root)) for d in args.calldir]
+    # A record named more than once (its folder and its journal, overlapping globs) is read and counted once.
+    folders: dict[Path, Path] = {}
+    for d in args.calldir:
+        folder = resolve_record(d, root)
+        folders.setdefault(folder.resolve(), folder)
+    records = [load(folder) for folder in folders.values()]
     for rec in records:
         if rec.header is None and not rec.journal_size:  # no journal to read at all
             raise RecordError(f"{rec.journal}: cannot be exported: {rec.summary_line()}")

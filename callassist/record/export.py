@@ -209,6 +209,19 @@ def labels(lang: str) -> dict:
     return L["en" if lang == "en" else "zh"]
 
 
+def distinct(records: Sequence[Record]) -> list[Record]:
+    """The records with each folder once (compared resolved), in first-seen order: a record named twice (its
+    folder and its journal, overlapping globs, the same path again) is one call, not two."""
+    seen: set[Path] = set()
+    out: list[Record] = []
+    for r in records:
+        key = r.folder.resolve()
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
 def fmt_duration(seconds: float | None) -> str:
     """12:05 or 1:02:03."""
     if seconds is None:
@@ -599,6 +612,7 @@ def records_doc(
     """One or several records as one document, a failed verification stamped before anything else.
 
     unverified=True also lists, apart, the lines of a broken record that fail verification (--allow-broken)."""
+    records = distinct(records)
     lang = lang or records[0].language
     if len(records) == 1:
         doc = record_doc(records[0], lang, redacted=redacted, unverified=unverified)
@@ -666,6 +680,7 @@ def export(
     lines that fail verification, apart and marked (what `export --allow-broken` asks for)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
+    records = distinct(records)
     lang = lang or (records[0].language if records else "zh")
     if fmt == "json":
         data = {

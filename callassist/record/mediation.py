@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from callassist.record.doc import BLANK, Doc, Entry, Fields, Heading, Items, Para, Table
-from callassist.record.export import agreed_terms, event_time, fmt_duration, who
+from callassist.record.export import agreed_terms, distinct, event_time, fmt_duration, who
 from callassist.record.paths import RecordError
 from callassist.record.redact import redact, redact_header
 from callassist.record.verify import BROKEN, OPEN, Record, file_sha256, parse_time
@@ -50,7 +50,7 @@ class _Pack:
     """Facts gathered from the records, shared by both layouts."""
 
     def __init__(self, records: Sequence[Record], redacted: bool):
-        self.records = sorted(records, key=lambda r: r.started or datetime.min.replace(tzinfo=UTC))
+        self.records = sorted(distinct(records), key=lambda r: r.started or datetime.min.replace(tzinfo=UTC))
         self.redacted = redacted
         self.red = redact if redacted else (lambda s: s)
         self.lender = check_same_lender(self.records)
@@ -540,7 +540,7 @@ def mediation_doc(records: Sequence[Record], lang: str | None = None, *, redacte
     from callassist.record.export import integrity_banner
 
     p = _Pack(records, redacted)
-    lang = lang or Counter(r.language for r in records).most_common(1)[0][0]
+    lang = lang or Counter(r.language for r in p.records).most_common(1)[0][0]
     doc = pack_en(p) if lang == "en" else pack_zh(p)
     banner = integrity_banner(p.records, lang)  # a record that failed verification: said before anything else
     if banner is not None:
