@@ -37,6 +37,17 @@ def rec(tmp_path):
         ("mail zhang.san@qq.com.", "mail z***@qq.com."),
         ("call (555) 123-4567", "call (***) ***-4567"),
         ("SSN 123-45-6789", "SSN ***-**-6789"),
+        # CJK right before or after does not stop a match (Python's \w counts CJK characters as word characters).
+        ("我的邮箱是zhang@qq.com", "我的邮箱是z***@qq.com"),
+        ("邮箱zhang.san@163.com谢谢", "邮箱z***@163.com谢谢"),
+        ("身份证号11010519491231002X号码", "身份证号11**************2X号码"),
+        # Grouped ID numbers are masked whole, as the unspaced form is (the separators stay).
+        ("110105 19491231 002X", "11**** ******** **2X"),
+        ("身份证110105 1949 1231 002x。", "身份证11**** **** **** **2x。"),
+        ("身份证号110105-19491231-0021，", "身份证号11****-********-**21，"),
+        # Grouped mobile numbers: the same four digits as 13812345678.
+        ("手机138 1234 5678好", "手机138 **** 5678好"),
+        ("电话是138-1234-5678，", "电话是138-****-5678，"),
         (
             "欠款20000元分24期，每期998.48元，2026-11-20 14:03:12",
             "欠款20000元分24期，每期998.48元，2026-11-20 14:03:12",
@@ -45,6 +56,18 @@ def rec(tmp_path):
 )
 def test_redaction_patterns(text, expected):
     assert redact(text) == expected
+
+
+def test_redact_cjk_neighbours_and_grouped_numbers_in_every_format(tmp_path):
+    s = CallSession.start(tmp_path / "tr", tiny_playbook(), matcher=StubMatcher(), lender="借呗")
+    s.utterance("me", "我的邮箱是zhang@qq.com")
+    s.utterance("me", "身份证110105 19491231 002X，手机138-1234-5678")
+    rec = load(s.close().folder)
+    for fmt in ("md", "html", "txt", "json"):
+        out = export([rec], fmt, redacted=True)
+        assert "zhang@" not in out and "@qq.com" in out, fmt
+        assert "110105" not in out and "19491231" not in out and "002X" not in out, fmt
+        assert "1234" not in out and "5678" in out, fmt
 
 
 def test_markdown_export_has_everything(rec):

@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-_EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9._%+-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
-# 18-digit resident ID (居民身份证号码): 17 digits and a check digit that may be X.
-_CN_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+# The neighbours are ASCII classes on purpose, never \w or \b: Python counts CJK characters as word characters,
+# so "邮箱是zhang@qq.com" or "身份证号110105..." would not match.
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
+# 18-digit resident ID (居民身份证号码): 17 digits and a check digit that may be X; as written unspaced or grouped
+# by single spaces or dashes (110105 19491231 002X, 110105-1949-1231-002X).
+_CN_ID = re.compile(r"(?<![0-9A-Za-z])\d{6}(?:[ -]?\d{4}){2}[ -]?\d{3}[\dXx](?![0-9A-Za-z])")
 # Bank card: 13 to 19 digits, optionally grouped by single spaces or dashes.
 _CARD = re.compile(r"(?<![\d*])\d(?:[ -]?\d){12,18}(?![\d*])")
 # Mainland mobile: 1[3-9]x xxxx xxxx, optionally +86 and grouped.
@@ -35,8 +38,11 @@ def _mobile(m: re.Match[str]) -> str:
 
 
 def _cn_id(m: re.Match[str]) -> str:
+    """All but the first two and the last two of the 18 characters; spaces or dashes between them stay."""
     s = m.group(0)
-    return s[:2] + "*" * 14 + s[-2:]
+    chars = [i for i, c in enumerate(s) if c not in " -"]
+    hide = set(chars[2:-2])
+    return "".join("*" if i in hide else c for i, c in enumerate(s))
 
 
 def _email(m: re.Match[str]) -> str:
