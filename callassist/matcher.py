@@ -66,6 +66,19 @@ class Match:
         }
 
 
+# Why nothing was suggested: the matcher's words (kept in English for scripts) and the same for Chinese screens.
+WHY_NONE_ZH = {
+    "nothing to match": "没有可以匹配的文字",
+    "no intent is close enough": "没有足够接近的应对",
+    "closer to small talk than to any intent": "更像寒暄，不需要应对",
+}
+
+
+def why_none_text(m: Match, zh: bool) -> str:
+    """Why this match has no suggestion, in Chinese or English."""
+    return WHY_NONE_ZH.get(m.why_none, m.why_none) if zh else m.why_none
+
+
 @dataclass(frozen=True)
 class Settings:
     """The decision threshold on the learned score (0..1); see benchmarks/match.py for how it was chosen."""

@@ -21,10 +21,12 @@ console = Console(highlight=False)
 
 def print_match(m: Match, book: Playbook, values: dict[str, str]) -> None:
     """The decision, the reason, the prepared answer and the runners-up, for a person."""
+    from callassist.matcher import why_none_text
+
     zh = book.lang == "zh"
     if m.intent is None:
         label = "无建议" if zh else "no suggestion"
-        console.print(f"[bold]{label}[/]  (score {m.score:.2f}: {m.why_none})")
+        console.print(f"[bold]{label}[/]  ({'匹配度' if zh else 'score'} {m.score:.2f}: {why_none_text(m, zh)})")
         if m.candidates:
             console.print("  " + ", ".join(f"{c.intent} {c.score:.2f}" for c in m.candidates))
         return

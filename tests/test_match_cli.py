@@ -79,3 +79,10 @@ def test_exits_cleanly_while_the_encoder_still_loads(args):
         r = subprocess.run([*CMD, *args], input="", capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
         assert "terminate" not in r.stderr
+
+
+def test_no_suggestion_says_why_in_the_playbooks_language():
+    zh = subprocess.run([*CMD, "嗯"], capture_output=True, text=True, check=True).stdout
+    assert "无建议" in zh and "没有可以匹配的文字" in zh and "nothing to match" not in zh
+    en = subprocess.run([*CMD, "--lang", "en-US", "uh huh"], capture_output=True, text=True, check=True).stdout
+    assert "no suggestion" in en and "small talk" in en

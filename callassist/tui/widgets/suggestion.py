@@ -75,7 +75,10 @@ class SuggestionCard(VerticalScroll):
             self.shown = None
             self.set_class(False, "-alert")
             self.set_class(True, "-empty")
-            body = Text(self.t("call.none", why=match.why_none or "-"), style="dim")
+            from callassist.matcher import why_none_text
+
+            why = why_none_text(match, self.playbook.lang == "zh") or "-"
+            body = Text(self.t("call.none", why=why), style="dim")
             body.append_text(self._also())
             self.query_one("#suggestion-body", Prose).update(body)
             return
