@@ -152,3 +152,36 @@ def test_import_cli_prints_the_folder(tmp_path):
         env=env,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--started" in bad.stderr
+
+
+def test_started_after_the_logs_times_is_refused(tmp_path, zh):
+    book, matcher = zh
+    log = tmp_path / "call.txt"
+    log.write_text("[14:03:12] agent: 你好\n[14:05:00] me: 你好\n[14:07:30] agent: 再见\n", encoding="utf-8")
+    with pytest.raises(LogImportError) as e:
+        import_log(log, tmp_path / "tr", started="2026-11-22T15:00", playbook=book, matcher=matcher)
+    msg = str(e.value)
+    assert "\n" not in msg and str(log) in msg and "14:03:12" in msg and "2026-11-22T15:00" in msg
+    with pytest.raises(LogImportError, match="日志中最早的时间 14:03:12"):
+        import_log(log, tmp_path / "tr", started="2026-11-22T15:00", playbook=book, matcher=matcher, lang="zh")
+    assert not (tmp_path / "tr").exists() or not any((tmp_path / "tr").iterdir())  # no wrong record was made
+    # A start at or before the first time, or a date only, still works.
+    for started in ("2026-11-22T14:03:12", "2026-11-22T14:00", "2026-11-22"):
+        rec = load(import_log(log, tmp_path / "tr", started=started, playbook=book, matcher=matcher).folder)
+        utts = [u for u in rec.events if u["type"] == "utterance"]
+        assert all(u["start"] >= 0 for u in utts) and rec.closing["duration"] > 0, started
+
+
+@pytest.mark.parametrize(("lang", "want"), [("en_US.UTF-8", "earliest time"), ("zh_CN.UTF-8", "最早的时间")])
+def test_import_cli_started_after_the_log(tmp_path, lang, want):
+    log = tmp_path / "call.txt"
+    log.write_text("[14:03:12] agent: 你好\n[14:07:30] me: 再见\n", encoding="utf-8")
+    env = dict(os.environ, CALLASSIST_TRANSCRIPTS=str(tmp_path / "tr"), LANG=lang, LC_ALL="", LC_MESSAGES="")
+    p = subprocess.run(
+        [sys.executable, "-m", "callassist", "import", str(log), "--started", "2026-11-22T15:00"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert p.returncode == 2 and p.stdout == "" and "Traceback" not in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and want in p.stderr and str(log) in p.stderr

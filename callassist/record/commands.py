@@ -83,10 +83,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     from callassist.record.importer import import_log
 
+    lang = ui_lang()
     result = import_log(
-        args.logfile, _root(args), lender=args.lender or "", agent=args.agent or "", started=args.started
+        args.logfile, _root(args), lender=args.lender or "", agent=args.agent or "", started=args.started, lang=lang
     )
-    zh = ui_lang() == "zh"
+    zh = lang == "zh"
     if result.started_from == "file time":
         _err(
             "注意：日志里没有日期，按文件修改日期计（可用 --started 指定）"

@@ -149,8 +149,11 @@ def import_log(
     started: str | None = None,
     playbook=None,
     matcher=None,
+    lang: str = "en",
 ) -> Imported:
-    """Import a log file as a record (mode 'import'); returns where it went."""
+    """Import a log file as a record (mode 'import'); returns where it went.
+
+    lang ('zh' or 'en') is the language of the errors the user can fix by changing the command (--started)."""
     from callassist import playbook as pb
     from callassist import profile as prof
     from callassist.session import CallSession
@@ -187,6 +190,18 @@ def import_log(
         start = stamped[0]
         times = assign_times(entries, start, str(path))
         stamped = [t for t in times if t is not None]
+    elif source == "--started" and stamped and min(stamped) < start:
+        # A start later than what the log says was said: the offsets would be negative and the length wrong.
+        i = min(range(len(times)), key=lambda k: times[k] or datetime.max.replace(tzinfo=start.tzinfo))
+        e = entries[i]
+        raise LogImportError(
+            f"{path}:{e.lineno}：日志中最早的时间 {e.stamp} 早于 --started 给的开始时间 {started}；"
+            f"请给通话真正开始的时间（不晚于 {e.stamp}），或只给日期（--started {start.date().isoformat()}）"
+            if lang == "zh"
+            else f"{path}:{e.lineno}: the log's earliest time {e.stamp} is before the start given with --started "
+            f"({started}); give the time the call started (not after {e.stamp}) or the date only "
+            f"(--started {start.date().isoformat()})"
+        )
     if playbook is None:
         language = "zh-CN" if has_cjk(text) else "en-US"
         playbook = pb.load(language=language)
