@@ -16,6 +16,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 def _cmd_match(args: argparse.Namespace) -> int:
     from callassist import playbook as pb
+    from callassist.text import valid_text
 
     book = pb.load(args.playbook, language=args.lang)
     matcher = _build_matcher(book, use_meaning=not args.no_meaning, many=args.jsonl)
@@ -25,7 +26,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
             line = sys.stdin.readline()
             if not line:
                 break
-            text = line.rstrip("\r\n")
+            text = valid_text(line.rstrip("\r\n"))
             out.write(json.dumps(matcher.match(text).to_json(), ensure_ascii=False) + "\n")
             out.flush()
         return 0
@@ -34,7 +35,7 @@ def _cmd_match(args: argparse.Namespace) -> int:
     from callassist import profile as prof
     from callassist.render import print_match
 
-    print_match(matcher.match(" ".join(args.text)), book, prof.values(prof.load()))
+    print_match(matcher.match(valid_text(" ".join(args.text))), book, prof.values(prof.load()))
     return 0
 
 
@@ -71,15 +72,16 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     from callassist.render import print_profile
 
     path = locations.profile_path()
-    current = prof.load(path)
-    if args.set or args.unset:
-        current = prof.updated(current, list(args.set or []) + [f"{k}=" for k in args.unset or []])
+    assignments = list(args.set or []) + [f"{k}=" for k in args.unset or []]
+    if assignments:
+        current = prof.updated_file(path, assignments)  # checked before anything is written
         prof.save(current, path)
     if args.edit:
         if not path.exists():
-            prof.save(current, path)
+            prof.save(prof.Profile(), path)
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
         subprocess.call([*shlex.split(editor), str(path)])
+    if args.edit or not assignments:
         current = prof.load(path)
     print_profile(current, path)
     return 0

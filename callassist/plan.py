@@ -27,22 +27,45 @@ def money(x: float) -> str:
     return f"{cents(x):,.2f}"
 
 
+def check_value(key: str, value: float, label: str | None = None) -> None:
+    """Raise PlanError if one of the planner's numbers (debt, apr, periods, income, cap) makes no sense.
+
+    `label` names the number in the message (default `--key`, as on the command line); the profile checks the
+    values it stores with this same function, so what `plan` refuses never reaches the talking points."""
+    label = label or f"--{key}"
+    if key == "debt":
+        if not math.isfinite(value) or value <= 0:
+            raise PlanError(f"{label} must be a positive amount, got {value:g}")
+        if value > MAX_DEBT:
+            raise PlanError(f"{label} {value:g} is larger than this planner handles ({MAX_DEBT:g})")
+    elif key == "apr":
+        if not math.isfinite(value) or value < 0:
+            raise PlanError(f"{label} must be 0 or more (percent a year; 0 means interest stopped), got {value:g}")
+        if value > MAX_APR:
+            raise PlanError(f"{label} {value:g}% a year is not plausible; give the annual rate in percent (e.g. 18)")
+    elif key == "periods":
+        if not (math.isfinite(value) and float(value).is_integer() and 1 <= value <= MAX_PERIODS):
+            shown = int(value) if math.isfinite(value) and float(value).is_integer() else value
+            raise PlanError(f"{label} must be a whole number from 1 to {MAX_PERIODS}, got {shown}")
+    elif key == "income":
+        if not math.isfinite(value) or value <= 0:
+            raise PlanError(f"{label} must be a positive monthly amount, got {value:g}")
+    elif key == "cap":
+        if not math.isfinite(value) or not (0 < value <= 1):
+            raise PlanError(f"{label} must be a share of income between 0 and 1 (e.g. 0.3), got {value:g}")
+    else:
+        raise ValueError(f"not a planner number: {key!r}")
+
+
 def check(debt: float, apr: float, periods: int | None = None, income: float | None = None, cap: float = 0.3) -> None:
     """Raise PlanError with a clear message for numbers that make no sense."""
-    if not math.isfinite(debt) or debt <= 0:
-        raise PlanError(f"--debt must be a positive amount, got {debt:g}")
-    if debt > MAX_DEBT:
-        raise PlanError(f"--debt {debt:g} is larger than this planner handles ({MAX_DEBT:g})")
-    if not math.isfinite(apr) or apr < 0:
-        raise PlanError(f"--apr must be 0 or more (percent a year; 0 means interest stopped), got {apr:g}")
-    if apr > MAX_APR:
-        raise PlanError(f"--apr {apr:g}% a year is not plausible; give the annual rate in percent (e.g. 18)")
-    if periods is not None and not (1 <= periods <= MAX_PERIODS):
-        raise PlanError(f"--periods must be a whole number from 1 to {MAX_PERIODS}, got {periods}")
-    if income is not None and (not math.isfinite(income) or income <= 0):
-        raise PlanError(f"--income must be a positive monthly amount, got {income:g}")
-    if not math.isfinite(cap) or not (0 < cap <= 1):
-        raise PlanError(f"--cap must be a share of income between 0 and 1 (e.g. 0.3), got {cap:g}")
+    check_value("debt", debt)
+    check_value("apr", apr)
+    if periods is not None:
+        check_value("periods", periods)
+    if income is not None:
+        check_value("income", income)
+    check_value("cap", cap)
 
 
 def annuity_payment(debt: float, apr: float, periods: int) -> float:

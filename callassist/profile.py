@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import tomli_w
 
 from callassist import locations
 from callassist.errors import CallassistError
-from callassist.plan import PlanError, make_plan, money
+from callassist.plan import PlanError, check_value, make_plan, money
 
 
 class ProfileError(CallassistError):
@@ -42,36 +42,56 @@ class Profile:
     """Proposed first due date."""
 
 
-_NUMERIC = {"debt": float, "apr": float, "income": float, "cap": float, "periods": int}
+_NUMERIC = ("debt", "apr", "income", "cap", "periods")
+
+
+def _default(key: str) -> object:
+    return next(f.default for f in fields(Profile) if f.name == key)
 
 
 def _coerce(key: str, value: object, where: str) -> object:
+    """One value for `key`, checked: numbers with the planner's own rules (plan.check_value). An empty value is the
+    key's default (no value; 0.3 for cap)."""
     names = {f.name for f in fields(Profile)}
     if key not in names:
         raise ProfileError(f"{where}: unknown profile key '{key}' (known: {', '.join(sorted(names))})")
     if key in _NUMERIC:
         if value in ("", None):
-            return None
+            return _default(key)
         try:
-            num = _NUMERIC[key](value)  # type: ignore[operator]
+            if isinstance(value, bool):
+                raise TypeError
+            num = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise ProfileError(f"{where}: '{key}' must be a number, got {value!r}") from None
-        if num < 0:
-            raise ProfileError(f"{where}: '{key}' must not be negative")
-        return num
-    return str(value)
+        try:
+            check_value(key, num, f"'{key}'")
+        except PlanError as e:
+            raise ProfileError(f"{where}: {e}") from None
+        return int(num) if key == "periods" else num
+    return "" if value is None else str(value)
+
+
+def read(path: Path | None = None) -> dict[str, object]:
+    """The profile file's table as written, unchecked ({} when there is no file)."""
+    path = path or locations.profile_path()
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ProfileError(f"{path}: bad TOML: {e}") from None
+
+
+def _from_data(data: dict[str, object], where: str) -> Profile:
+    return Profile(**{k: _coerce(k, v, where) for k, v in data.items()})  # type: ignore[arg-type]
 
 
 def load(path: Path | None = None) -> Profile:
-    """Read the profile; a missing file is an empty profile."""
+    """Read the profile; a missing file is an empty profile. A value the planner would refuse raises ProfileError
+    naming the file and the key."""
     path = path or locations.profile_path()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return Profile()
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ProfileError(f"{path}: bad TOML: {e}") from None
-    return Profile(**{k: _coerce(k, v, str(path)) for k, v in data.items()})  # type: ignore[arg-type]
+    return _from_data(read(path), str(path))
 
 
 def save(profile: Profile, path: Path | None = None) -> Path:
@@ -89,15 +109,27 @@ def save(profile: Profile, path: Path | None = None) -> Path:
     return path
 
 
-def updated(profile: Profile, assignments: list[str]) -> Profile:
-    """Apply KEY=VALUE assignments (an empty value clears the key)."""
-    data = asdict(profile)
+def _assignments(assignments: list[str]) -> dict[str, object]:
+    out: dict[str, object] = {}
     for a in assignments:
         if "=" not in a:
             raise ProfileError(f"--set expects KEY=VALUE, got {a!r}")
         k, v = a.split("=", 1)
-        data[k.strip()] = _coerce(k.strip(), v.strip(), "--set")
-    return Profile(**data)
+        out[k.strip()] = _coerce(k.strip(), v.strip(), "--set")
+    return out
+
+
+def updated(profile: Profile, assignments: list[str]) -> Profile:
+    """Apply KEY=VALUE assignments (an empty value clears the key)."""
+    return replace(profile, **_assignments(assignments))  # type: ignore[arg-type]
+
+
+def updated_file(path: Path, assignments: list[str]) -> Profile:
+    """The profile in `path` with KEY=VALUE assignments applied (nothing is written). A value being set replaces the
+    file's, so `--set` can repair a bad value; a bad value left in the file raises ProfileError naming the file."""
+    new = _assignments(assignments)
+    data = {k: v for k, v in read(path).items() if k not in new}
+    return replace(_from_data(data, str(path)), **new)  # type: ignore[arg-type]
 
 
 def values(profile: Profile) -> dict[str, str]:

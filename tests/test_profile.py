@@ -1,0 +1,110 @@
+"""The user's profile: the values it accepts are the ones the planner accepts, from `--set` and from the file."""
+
+from __future__ import annotations
+
+import pytest
+
+from callassist import locations
+from callassist import profile as prof
+from callassist.cli import main
+
+
+def _english(monkeypatch) -> None:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+BAD_VALUES = [
+    ("cap", "1.5"),
+    ("cap", "0"),
+    ("cap", "nan"),
+    ("periods", "100000"),
+    ("periods", "0"),
+    ("debt", "0"),
+    ("debt", "nan"),
+    ("debt", "inf"),
+    ("debt", "1e20"),
+    ("apr", "400"),
+    ("apr", "-inf"),
+    ("income", "0"),
+    ("income", "NaN"),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), BAD_VALUES)
+def test_set_refuses_what_the_planner_refuses_and_leaves_the_file_alone(monkeypatch, capsys, key, value):
+    _english(monkeypatch)
+    assert main(["profile", "--set", "debt=20000", "--set", "income=6000", "--set", "periods=24"]) == 0
+    path = locations.profile_path()
+    before = path.read_bytes()
+    capsys.readouterr()
+    assert main(["profile", "--set", f"{key}={value}"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert key in err and "--set" in err and "Traceback" not in err
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("debt = nan\n", "debt"),
+        ("debt = 20000\nincome = 6000\ncap = 1.5\n", "cap"),
+        ("debt = 20000\nperiods = 0\n", "periods"),
+        ("debt = 1e20\n", "debt"),
+        ("income = inf\n", "income"),
+        ("debt = true\n", "debt"),
+        ("apr = -3\n", "apr"),
+    ],
+)
+def test_bad_value_in_the_file_is_one_line_naming_file_and_key(monkeypatch, capsys, text, key):
+    _english(monkeypatch)
+    path = locations.profile_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(prof.ProfileError) as e:
+        prof.load(path)
+    assert str(path) in str(e.value) and key in str(e.value) and "\n" not in str(e.value)
+    for argv in (["profile"], ["match", "--no-meaning", "你打算怎么还"]):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert len(err.strip().splitlines()) == 1, err
+        assert str(path) in err and key in err, err
+        assert "NaN" not in out and "9,000" not in out
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_set_repairs_a_bad_value_in_the_file(monkeypatch, capsys):
+    _english(monkeypatch)
+    path = locations.profile_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("debt = nan\nincome = 6000\n", encoding="utf-8")
+    assert main(["profile", "--set", "debt=20000"]) == 0
+    assert prof.load(path) == prof.Profile(debt=20000, income=6000)
+    path.write_text("debt = nan\nincome = 6000\n", encoding="utf-8")
+    assert main(["profile", "--set", "income=5000"]) == 2  # the bad debt is still there: named, nothing written
+    assert str(path) in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == "debt = nan\nincome = 6000\n"
+
+
+def test_good_values_and_clearing(monkeypatch):
+    _english(monkeypatch)
+    p = prof.updated(prof.Profile(), ["debt=20000", "apr=0", "periods=24", "income=6000", "cap=1"])
+    assert prof.values(p)["affordable"] == "6,000.00" and prof.values(p)["monthly"] == "833.33"
+    cleared = prof.updated(p, ["cap=", "debt=", "apr="])
+    assert cleared.cap == 0.3 and cleared.debt is None and cleared.apr is None
+    assert prof.values(cleared)["affordable"] == "1,800.00"
+
+
+def test_the_profile_uses_the_planners_check(monkeypatch):
+    """One rule for both: a stricter planner is a stricter profile."""
+    from callassist import plan
+
+    monkeypatch.setattr(plan, "MAX_PERIODS", 36)
+    with pytest.raises(prof.ProfileError, match="periods"):
+        prof.updated(prof.Profile(), ["periods=48"])
+    with pytest.raises(plan.PlanError, match="--periods"):
+        plan.check(100, 18, 48)
