@@ -57,9 +57,18 @@ def to_simplified(text: str) -> str:
     return _t2s().convert(text) if has_cjk(text) else text
 
 
+def valid_text(text: str) -> str:
+    """The text with lone surrogates (bytes the terminal could not decode as UTF-8) as U+FFFD."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+
+
 def clean(text: str) -> str:
     """Width, case, script, ASR tokens, punctuation and spaces: the form every level starts from."""
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", valid_text(text))
     text = _ASR_TOKENS.sub(" ", text)
     text = to_simplified(text).lower()
     text = _PUNCT.sub(" ", text)

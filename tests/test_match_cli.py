@@ -86,3 +86,11 @@ def test_no_suggestion_says_why_in_the_playbooks_language():
     assert "无建议" in zh and "没有可以匹配的文字" in zh and "nothing to match" not in zh
     en = subprocess.run([*CMD, "--lang", "en-US", "uh huh"], capture_output=True, text=True, check=True).stdout
     assert "no suggestion" in en and "small talk" in en
+
+
+def test_invalid_utf8_is_replaced_not_a_traceback():
+    raw = subprocess.run([*CMD, "--jsonl"], input=b"a\n\xff\xfe\xe5\x9d\x8f\nb\n", capture_output=True, check=True)
+    rows = [json.loads(line) for line in raw.stdout.decode("utf-8").splitlines()]
+    assert [r["text"] for r in rows] == ["a", "\ufffd\ufffd坏", "b"]  # every line answered, in order
+    one = subprocess.run([*CMD, b"\xff\xe5\x9d\x8f".decode("utf-8", "surrogateescape")], capture_output=True)
+    assert one.returncode == 0 and b"Traceback" not in one.stderr

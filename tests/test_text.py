@@ -39,3 +39,11 @@ def test_synonyms_rewrite_to_canonical_longest_first():
     rw = T.SynonymRewriter({"逾期": ["拖欠", "没按时还"], "起诉": ["告你", "打官司"]})
     assert rw("你拖欠了三个月") == "你逾期了三个月"
     assert rw("再不还就告你") == "再不还就起诉"
+
+
+def test_clean_survives_undecodable_bytes():
+    from callassist.text import clean, valid_text
+
+    assert valid_text("\udcff坏了") == "\ufffd坏了"  # a byte the terminal could not decode (surrogateescape)
+    assert valid_text("\ud800ok") == "\ufffdok" and valid_text("好") == "好"
+    assert clean("\udcff坏了") == clean("\ufffd坏了") == "坏了"
