@@ -486,12 +486,21 @@ class CallSession:
 
     # -- closing ----------------------------------------------------------------------------------
 
-    def close(self, reason: str = "", *, duration: float | None = None, measured: bool = True) -> ClosedInfo:
+    def close(
+        self,
+        reason: str = "",
+        *,
+        duration: float | None = None,
+        measured: bool = True,
+        at: datetime | str | None = None,
+    ) -> ClosedInfo:
         """Finish the audio (hashed), write the closing line with the duration, and release the record.
 
         If the disk is full the record stays open (and locked) and RecordWriteError is raised; close()
         can be called again. duration overrides the measured length (imports know it from the log); with
-        measured=False and no duration the length is recorded as unknown (a log without times).
+        measured=False and no duration the length is recorded as unknown (a log without times). at is the
+        closing line's time: None (live calls) means now; an import gives the log's last time, or "" when the
+        log has no times (written as null).
         """
         notify: list[dict] = []
         try:
@@ -512,8 +521,9 @@ class CallSession:
                         "audio": audio_json,
                         "reason": reason or "ended",
                     }
+                    when = "" if at == "" else _time(at)
                     self._closing = True  # from here on the closing line is queued: retries only flush
-                    _, notify = self._append("close", fields)
+                    _, notify = self._append("close", fields, when)
                 else:
                     notify = self._flush()
                 event = next(e for e in reversed(self.events) if e["type"] == "close")

@@ -185,3 +185,28 @@ def test_import_cli_started_after_the_log(tmp_path, lang, want):
     )
     assert p.returncode == 2 and p.stdout == "" and "Traceback" not in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1 and want in p.stderr and str(log) in p.stderr
+
+
+def test_imported_close_has_the_logs_last_time_not_the_import_time(tmp_path, zh):
+    from callassist.record.export import export
+
+    book, matcher = zh
+    log = tmp_path / "call.txt"
+    log.write_text(LOG, encoding="utf-8")
+    rec = load(import_log(log, tmp_path / "tr", started="2026-11-20", playbook=book, matcher=matcher).folder)
+    assert rec.status == "verified"
+    assert rec.closing["at"].startswith("2026-11-20T14:05:10") and rec.closing["reason"] == "imported"
+    md = export([rec], "md", "zh")
+    assert "- `14:05:10` *通话结束* — 导入" in md and "— imported" not in md
+    assert "— imported" in export([rec], "md", "en")
+    # Without times in the log the closing line's time is unknown, like the lines'.
+    bare = tmp_path / "bare.txt"
+    bare.write_text("agent: 你好\nme: 你好\n", encoding="utf-8")
+    rec = load(import_log(bare, tmp_path / "tr", started="2026-01-02T10:00", playbook=book, matcher=matcher).folder)
+    assert rec.status == "verified" and rec.closing["at"] is None
+    assert "- *通话结束* — 导入" in export([rec], "md")
+    # An English log: the end is the last line's time, after the start.
+    en = tmp_path / "en.txt"
+    en.write_text("[10:00:00] agent: we will sue you\n[10:02:30] me: please put it in writing\n", encoding="utf-8")
+    rec = load(import_log(en, tmp_path / "tr", started="2026-11-20").folder)
+    assert rec.closing["at"].startswith("2026-11-20T10:02:30") and rec.closing["duration"] == 150.0

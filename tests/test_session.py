@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from callassist import playbook as pb
 from callassist.matcher import Matcher
 from callassist.record import RecordError, load
 from callassist.session import CallSession, ClosedInfo
-from tests.record_helpers import StubMatcher, tiny_playbook
+from tests.record_helpers import CST, StubMatcher, tiny_playbook
 
 
 @pytest.fixture(scope="module")
@@ -200,3 +201,16 @@ def test_core_imports_no_ui_or_audio():
     )
     mods = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert [m for m in mods if m.split(".")[0] in ("textual", "vosk", "sounddevice")] == []
+
+
+def test_close_at_sets_the_closing_time_live_calls_keep_now(tmp_path):
+    started = datetime(2026, 11, 20, 14, 3, tzinfo=CST)
+    s = CallSession.start(tmp_path, tiny_playbook(), matcher=StubMatcher(), started_at=started)
+    s.utterance("me", "你好")
+    s.close("imported", at=started + timedelta(minutes=4), measured=False)
+    assert load(s.folder).closing["at"].startswith("2026-11-20T14:07:00.000+08:00")
+    live = CallSession.start(tmp_path, tiny_playbook(), matcher=StubMatcher())
+    before = datetime.now().astimezone()
+    live.close()
+    at = datetime.fromisoformat(load(live.folder).closing["at"])
+    assert abs((at - before).total_seconds()) < 60

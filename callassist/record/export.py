@@ -60,6 +60,14 @@ L = {
         "speaker": "更正：第 {ref} 条的说话人为“{who}”（原为“{was}”）",
         "audio": "开始录音：{file}（{n} 个声道：{channels}）",
         "close": "通话结束",
+        # Why a call was closed, as stored in the closing line's `reason` (the stored word is not changed).
+        "reasons": {
+            "imported": "导入",
+            "app closed": "程序关闭",
+            "rehearsal ended": "演练结束",
+            "interrupted by the user": "用户中止",
+        },
+        "reason_error": "出错：{what}",
         "interrupted": "通话中断：没有正常结束（程序被终止、崩溃或断电），下次启动时如实标记",
         "torn": "（最后一行未写完，已如实记录其大小和摘要）",
         "alerts_none": "本次通话未出现警示。",
@@ -149,6 +157,8 @@ L = {
         "speaker": "Correction: line {ref} was said by {who} (was {was})",
         "audio": "Recording started: {file} ({n} channels: {channels})",
         "close": "Call ended",
+        "reasons": {},
+        "reason_error": "error: {what}",
         "interrupted": "Call interrupted: it did not end normally (killed, crashed or lost power); marked when "
         "callassist next started",
         "torn": "(the last line was only partly written; its size and digest are recorded)",
@@ -368,6 +378,17 @@ def integrity_json(records: Sequence[Record], lang: str) -> dict:
     }
 
 
+def close_reason(reason: object, lang: str) -> str:
+    """A closing line's reason in the export's language; one not in the table as stored."""
+    lab = labels(lang)
+    text = str(reason)
+    if text in lab["reasons"]:
+        return lab["reasons"][text]
+    if text.startswith("error: "):
+        return lab["reason_error"].format(what=text[len("error: ") :])
+    return text
+
+
 def _detail(ev: dict) -> str:
     skip = {"seq", "type", "at", "prev", "hash", "kind"}
     return ", ".join(f"{k}={v}" for k, v in ev.items() if k not in skip and v not in (None, "", [], {}))
@@ -444,7 +465,7 @@ def timeline(rec: Record, lang: str, *, redacted: bool = False) -> list[Entry]:
             )
         elif kind == "close":
             reason = ev.get("reason") or ""
-            out.append(Entry(t, "", lab["close"], "system", "" if reason == "ended" else reason))
+            out.append(Entry(t, "", lab["close"], "system", "" if reason == "ended" else close_reason(reason, lang)))
         elif kind == "interrupted":
             out.append(Entry(t, "", lab["interrupted"], "system", lab["torn"] if ev.get("torn") else ""))
         else:

@@ -238,8 +238,12 @@ def import_log(
             if ev["type"] in counts:
                 counts[ev["type"]] += 1
         duration = (stamped[-1] - start).total_seconds() if stamped else None
+        # The call ended at the log's last time (not when it was imported); unknown without times.
         info = session.close(
-            "imported", duration=max(0.0, duration) if duration is not None else None, measured=False
+            "imported",
+            duration=max(0.0, duration) if duration is not None else None,
+            measured=False,
+            at=stamped[-1] if stamped else "",
         )
     return Imported(info.folder, info.final_digest, counts["utterance"], counts["suggestion"], counts["alert"], source)
 
