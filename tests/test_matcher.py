@@ -19,7 +19,9 @@ def en() -> Matcher:
     return Matcher(pb.load(language="en-US", user_overrides=False))
 
 
-@pytest.mark.parametrize("text", ["喂你好", "请稍等", "嗯好的", "喂 你好", "請稍等", "嗯 好 的", "", "   ", "[9]"])
+@pytest.mark.parametrize(
+    "text", ["喂你好", "请稍等", "嗯好的", "喂 你好", "請稍等", "嗯 好 的", "", "   ", "[9]", "你是谁啊", "你 是 谁"]
+)
 def test_small_talk_gives_no_suggestion(zh, text):
     assert zh.match(text).intent is None
 
