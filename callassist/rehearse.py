@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import string
 import subprocess
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -159,6 +160,24 @@ def _profile(path: Path, line: int | None, table: object) -> Profile:
         raise ScenarioError(path, line, f"[profile]: {str(e).removeprefix('--set: ')}") from None
 
 
+def _placeholder_names(text: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(text) if name]
+
+
+_NEEDS = {"monthly": "debt and periods", "affordable": "income"}
+
+
+def _check_practice_values(path: Path, line: int | None, agent: str, tid: str, practice: Mapping[str, str]) -> None:
+    """An agent line may only use placeholders the scenario's [profile] gives a practice value for: a user whose
+    profile lacks one then still hears a whole sentence."""
+    for name in dict.fromkeys(_placeholder_names(agent)):
+        if name not in practice:
+            give = _NEEDS.get(name, name)
+            raise ScenarioError(
+                path, line, f"turn '{tid}': no practice value for {{{name}}} (give {give} in [profile])"
+            )
+
+
 def load_scenario(path: Path | str) -> Scenario:
     """Read and check one scenario file; errors name the file, the line and the problem."""
     path = Path(path)
@@ -185,6 +204,7 @@ def load_scenario(path: Path | str) -> Scenario:
         if g not in POINTS:
             raise ScenarioError(path, top("goals"), f"unknown goal '{g}' (known: {', '.join(POINTS)})")
     prof = _profile(path, _table_line(lines, "profile"), data.get("profile"))
+    practice = profile_values(prof)
 
     raw_turns = data.get("turn")
     heads = lines.headers("turn")
@@ -212,6 +232,7 @@ def load_scenario(path: Path | str) -> Scenario:
             check_text(path, at("agent"), agent, f"turn '{tid}'")
         except PlaybookError as e:
             raise ScenarioError(e.path, e.line, e.problem) from None
+        _check_practice_values(path, at("agent"), agent, tid, practice)
         intent = item.get("intent")
         if intent is not None:
             intent = _str(path, at("intent"), intent, f"turn '{tid}': 'intent'")
@@ -308,11 +329,21 @@ def find_scenario(scenario_id: str, scenarios: Iterable[Scenario] | None = None)
     raise ScenarioError("--scenario", None, f"no scenario '{scenario_id}' (known: {known})")
 
 
+def practice_profile(scenario: Scenario, profile: Profile | None = None) -> Profile:
+    """The scenario's practice profile with every value the user's profile has put over it: the user's own values win,
+    the scenario supplies the rest (cap goes with income: the user's when the user gave an income)."""
+    if profile is None:
+        return scenario.profile
+    mine = {k: v for k, v in asdict(profile).items() if v not in (None, "") and k != "cap"}
+    if profile.income:
+        mine["cap"] = profile.cap
+    return replace(scenario.profile, **mine)
+
+
 def practice_values(scenario: Scenario, profile: Profile | None = None) -> dict[str, str]:
-    """Placeholder values: the user's profile when it has a debt and an income, else the scenario's practice numbers."""
-    if profile is not None and profile.debt and profile.income:
-        return profile_values(profile)
-    return profile_values(scenario.profile)
+    """Placeholder values for a rehearsal: the user's where the profile has them, the scenario's practice values for
+    the rest (so no {placeholder} is left in an agent line; load_scenario checks the scenario gives what it uses)."""
+    return profile_values(practice_profile(scenario, profile))
 
 
 def open_session(

@@ -271,6 +271,62 @@ def test_user_values_fill_the_agent_lines(books):
     assert rehearse.practice_values(sc, Profile(name="only a name"))["debt"] == "23,600.00"
 
 
+PARTIAL_PROFILES = {
+    "none": None,
+    "empty": {},
+    "numbers only": {"debt": 9000, "income": 3000},
+    "name only": {"name": "李雷"},
+    "no periods": {"debt": 9000, "income": 3000, "apr": 18, "lender": "某某花"},
+}
+
+
+@pytest.mark.parametrize("scenario_id", SHIPPED)
+@pytest.mark.parametrize("which", sorted(PARTIAL_PROFILES))
+def test_no_placeholder_is_left_in_any_agent_line(scenario_id, which, books):
+    """What the profile lacks comes from the scenario's practice values; what it has wins."""
+    from callassist.profile import Profile
+
+    sc = rehearse.find_scenario(scenario_id)
+    given = PARTIAL_PROFILES[which]
+    values = rehearse.practice_values(sc, None if given is None else Profile(**given))
+    for t in sc.turns:
+        line = pb.fill(t.agent, values)
+        assert "{" not in line and "}" not in line, (t.id, line)
+    for key, value in (given or {}).items():
+        if key in ("name", "lender"):
+            assert values[key] == value
+        else:
+            assert values[key] == pb.fill("{" + key + "}", rehearse.profile_values(Profile(**{key: value})))
+    if given and "debt" in given and "periods" not in given:  # the plan mixes the user's debt, practice periods
+        assert values["periods"] == str(sc.profile.periods) and values["monthly"] not in ("", None)
+
+
+def test_cli_partial_profile_fills_the_agent_line(monkeypatch, capsys, isolated_dirs):
+    from callassist import profile as prof
+
+    prof.save(prof.Profile(debt=9000, income=3000))
+    code, out, err = run_cli(
+        monkeypatch, capsys, ["rehearse", "--scenario", "zh-pushy-collector", "--no-record"], "x\n"
+    )
+    assert code == 0, err
+    assert "{" not in out and "对方: 喂，张伟是吧" in out and "闪电贷" in out and "9,000.00" in out
+
+
+def test_scenario_whose_lines_need_a_value_it_does_not_give_is_refused(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(GOOD.replace('agent = "再见"', 'agent = "再见，{name}，每月 {monthly}"'), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"bad.toml:13: turn 'b': no practice value for \{name\}"):
+        load_scenario(path)
+    path.write_text(
+        GOOD.replace('agent = "再见"', 'agent = "每月 {monthly}"').replace(
+            'language = "zh-CN"', 'language = "zh-CN"\n[profile]\ndebt = 1000'
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError, match=r"no practice value for \{monthly\} \(give debt and periods"):
+        load_scenario(path)
+
+
 # -- the coach -----------------------------------------------------------------------------------------------
 
 
