@@ -110,3 +110,25 @@ def test_list_and_search_commands(tmp_path):
     assert p.returncode == 1 and "no lines" in p.stderr
     p = _cli("list", "--transcripts", str(tmp_path / "empty"), LANG="en_US.UTF-8")
     assert p.returncode == 0 and "no call records" in p.stderr
+
+
+def test_search_says_when_results_are_cut_off(tmp_path):
+    root = tmp_path / "tr"
+    _call(root, "借呗", [("agent", f"第{i}次：不还就让你坐牢") for i in range(203)])
+    p = _cli("search", "坐牢", "--transcripts", str(root), LANG="en_US.UTF-8")
+    assert len(p.stdout.splitlines()) == 200  # the default
+    assert p.returncode == 0 and p.stderr.strip() == (
+        "showed 200 of 203 lines (newest calls first); --limit N shows more, --limit 0 shows all"
+    )
+    p = _cli("search", "坐牢", "--limit", "5", "--transcripts", str(root), LANG="zh_CN.UTF-8")
+    assert len(p.stdout.splitlines()) == 5
+    assert p.stderr.strip() == "只显示了 203 条中的 5 条（最新的通话在前）；用 --limit N 显示更多，--limit 0 显示全部"
+    p = _cli("search", "坐牢", "--limit", "0", "--transcripts", str(root), LANG="en_US.UTF-8")
+    assert len(p.stdout.splitlines()) == 203 and p.stderr == ""
+    p = _cli("search", "坐牢", "--limit", "203", "--transcripts", str(root), LANG="en_US.UTF-8")
+    assert len(p.stdout.splitlines()) == 203 and p.stderr == ""  # all shown: nothing to say
+    p = _cli("search", "坐牢", "--limit", "-1", "--transcripts", str(root), LANG="en_US.UTF-8")
+    assert p.returncode == 2 and "--limit" in p.stderr
+    assert len(search(root, "坐牢", limit=0)) == 203
+    with Index(root) as idx:
+        assert idx.count("坐牢") == 203 and len(idx.search("坐牢", 7)) == 7

@@ -251,9 +251,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
     root = _root(args)
     lang = ui_lang()
     zh = lang == "zh"
+    limit = args.limit
+    if limit < 0:
+        raise RecordError(f"--limit: {limit} is not a number of lines (0 shows all)")
     with Index(root) as idx:
         idx.refresh()
-        hits = idx.search(text)
+        hits = idx.search(text, limit)
+        total = idx.count(text) if limit and len(hits) >= limit else len(hits)
     if not hits:
         _err(f"没有找到“{text}”" if zh else f"no lines with '{text}'")
         return 1
@@ -274,6 +278,12 @@ def _cmd_search(args: argparse.Namespace) -> int:
             if i >= 0:
                 line = line[:i] + "\x1b[1;33m" + line[i : i + len(text)] + "\x1b[0m" + line[i + len(text) :]
         _out(f"{when}  {h.lender or '-'}  {who}: {line}  [{h.folder.name} #{h.seq}]")
+    if total > len(hits):
+        _err(
+            f"只显示了 {total} 条中的 {len(hits)} 条（最新的通话在前）；用 --limit N 显示更多，--limit 0 显示全部"
+            if zh
+            else f"showed {len(hits)} of {total} lines (newest calls first); --limit N shows more, --limit 0 shows all"
+        )
     return 0
 
 
@@ -331,5 +341,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     s = sub.add_parser("search", help="find lines in all records (Chinese substrings included)")
     s.add_argument("text", nargs="+", metavar="TEXT", help="what to look for")
+    # No help text yet: the help test needs its Chinese in help_zh.py, which is being edited elsewhere.
+    s.add_argument("--limit", type=int, default=200, metavar="N")
     _transcripts_option(s)
     s.set_defaults(func=_cmd_search)

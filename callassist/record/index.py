@@ -268,26 +268,43 @@ class Index:
         ).fetchall()
         return [Summary(self.root / r[0], *r[1:]) for r in rows]
 
-    def search(self, text: str, limit: int = 200) -> list[Hit]:
-        """Lines containing text (Chinese substrings included), newest call first."""
+    def _where(self, text: str) -> tuple[str, str] | None:
+        """The condition on a line's normalized text for a search, and its parameter; None for empty text."""
         q = normalize(text)
         if not q:
+            return None
+        if len(q) >= 3:
+            return "l.norm MATCH ?", '"' + q.replace('"', '""') + '"'
+        # trigram needs three characters; two-character Chinese words are common, so scan for them
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return "l.norm LIKE ? ESCAPE '\\'", like
+
+    def search(self, text: str, limit: int | None = 200) -> list[Hit]:
+        """Lines containing text (Chinese substrings included), newest call first; at most limit of them
+        (0 or None: all)."""
+        where = self._where(text)
+        if where is None:
             return []
-        cols = (
+        cond, param = where
+        sql = (
             "SELECT l.folder, l.seq, l.at, l.kind, l.speaker, l.text, r.lender, r.started, r.status "
             "FROM lines l JOIN records r ON r.folder = l.folder "
+            f"WHERE {cond} ORDER BY r.started DESC, l.folder DESC, l.seq LIMIT ?"
         )
-        order = " ORDER BY r.started DESC, l.folder DESC, l.seq LIMIT ?"
-        if len(q) >= 3:
-            phrase = '"' + q.replace('"', '""') + '"'
-            rows = self.db.execute(cols + "WHERE l.norm MATCH ?" + order, (phrase, limit)).fetchall()
-        else:  # trigram needs three characters; two-character Chinese words are common, so scan for them
-            like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            rows = self.db.execute(cols + "WHERE l.norm LIKE ? ESCAPE '\\'" + order, (like, limit)).fetchall()
+        rows = self.db.execute(sql, (param, limit if limit and limit > 0 else -1)).fetchall()
         return [Hit(self.root / r[0], int(r[1]), *r[2:]) for r in rows]
 
+    def count(self, text: str) -> int:
+        """How many lines search(text, 0) would give."""
+        where = self._where(text)
+        if where is None:
+            return 0
+        cond, param = where
+        sql = f"SELECT count(*) FROM lines l JOIN records r ON r.folder = l.folder WHERE {cond}"
+        return int(self.db.execute(sql, (param,)).fetchone()[0])
 
-def search(root: Path, text: str, limit: int = 200) -> list[Hit]:
+
+def search(root: Path, text: str, limit: int | None = 200) -> list[Hit]:
     """Refresh the index of root and search it."""
     with Index(root) as idx:
         idx.refresh()
