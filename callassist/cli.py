@@ -58,7 +58,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     from callassist.plan import make_plan
     from callassist.render import print_plan
 
-    print_plan(make_plan(args.debt, args.apr, args.periods, args.income, args.cap), lang=args.lang)
+    print_plan(make_plan(args.debt, args.apr, args.periods, args.income, args.cap), lang=args.lang or "zh")
     return 0
 
 
@@ -83,7 +83,7 @@ def _cmd_profile(args: argparse.Namespace) -> int:
         subprocess.call([*shlex.split(editor), str(path)])
     if args.edit or not assignments:
         current = prof.load(path)
-    print_profile(current, path)
+    print_profile(current, path, chinese=prefers_chinese())
     return 0
 
 
@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--periods", type=int, required=True, help="number of monthly periods")
     pl.add_argument("--income", type=float, help="net monthly income")
     pl.add_argument("--cap", type=float, default=0.3, help="share of income for this debt (default 0.3)")
-    pl.add_argument("--lang", default="zh", choices=["zh", "en"], help="output language (default zh)")
+    pl.add_argument("--lang", choices=["zh", "en"], help="output language (default zh)")  # errors: locale unless given
     pl.set_defaults(func=_cmd_plan)
 
     pr = sub.add_parser("profile", help="show or edit your numbers (they fill the playbook's placeholders)")
@@ -150,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _chinese_errors(args: argparse.Namespace) -> bool:
+    """Error messages are Chinese when the locale is, or for `plan` when --lang says which language."""
+    if getattr(args, "command", None) == "plan" and args.lang:
+        return args.lang == "zh"
+    return prefers_chinese()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     parser = build_parser()
@@ -159,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except CallassistError as e:
-        print(f"callassist: {e}", file=sys.stderr)
+        print(f"callassist: {e.message(_chinese_errors(args))}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         return 130

@@ -5,6 +5,17 @@ class CallassistError(Exception):
     """An error the user can act on; str() is the whole message, naming the file and the problem."""
 
     exit_code = 2
+    zh: str | None = None
+    """The same message in Chinese, when there is one: the CLI shows it when the UI is Chinese."""
+
+    def __init__(self, *args: object, zh: str | None = None):
+        super().__init__(*args)
+        if zh is not None:
+            self.zh = zh
+
+    def message(self, chinese: bool = False) -> str:
+        """The message in Chinese when asked and known, else in English."""
+        return self.zh if chinese and self.zh else str(self)
 
 
 class FileError(CallassistError):

@@ -50,7 +50,7 @@ HELP_ZH: dict[str, str] = {
     "number of monthly periods": "分几个月还（期数）",
     "net monthly income": "每月到手收入",
     "share of income for this debt (default 0.3)": "收入中用来还这笔债的比例（默认 %(default)s）",
-    "output language (default zh)": "输出语言（默认 %(default)s）",
+    "output language (default zh)": "输出语言（默认 zh）",
     "show or edit your numbers (they fill the playbook's placeholders)": "查看或修改你的个人数字（用来填进话术的空位）",
     "set a value (repeatable)": "设置一项（可多次使用）",
     "clear a value (repeatable)": "清除一项（可多次使用）",

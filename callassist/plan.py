@@ -35,24 +35,44 @@ def check_value(key: str, value: float, label: str | None = None) -> None:
     label = label or f"--{key}"
     if key == "debt":
         if not math.isfinite(value) or value <= 0:
-            raise PlanError(f"{label} must be a positive amount, got {value:g}")
+            raise PlanError(
+                f"{label} must be a positive amount, got {value:g}", zh=f"{label} 必须是大于 0 的金额，现在是 {value:g}"
+            )
         if value > MAX_DEBT:
-            raise PlanError(f"{label} {value:g} is larger than this planner handles ({MAX_DEBT:g})")
+            raise PlanError(
+                f"{label} {value:g} is larger than this planner handles ({MAX_DEBT:g})",
+                zh=f"{label} {value:g} 超出了本计算器能处理的范围（最多 {MAX_DEBT:,.0f}）",
+            )
     elif key == "apr":
         if not math.isfinite(value) or value < 0:
-            raise PlanError(f"{label} must be 0 or more (percent a year; 0 means interest stopped), got {value:g}")
+            raise PlanError(
+                f"{label} must be 0 or more (percent a year; 0 means interest stopped), got {value:g}",
+                zh=f"{label} 不能小于 0（年利率，单位 %；0 表示已停息），现在是 {value:g}",
+            )
         if value > MAX_APR:
-            raise PlanError(f"{label} {value:g}% a year is not plausible; give the annual rate in percent (e.g. 18)")
+            raise PlanError(
+                f"{label} {value:g}% a year is not plausible; give the annual rate in percent (e.g. 18)",
+                zh=f"{label} 年利率 {value:g}% 不合常理；请填年利率的百分数（例如 18）",
+            )
     elif key == "periods":
         if not (math.isfinite(value) and float(value).is_integer() and 1 <= value <= MAX_PERIODS):
             shown = int(value) if math.isfinite(value) and float(value).is_integer() else value
-            raise PlanError(f"{label} must be a whole number from 1 to {MAX_PERIODS}, got {shown}")
+            raise PlanError(
+                f"{label} must be a whole number from 1 to {MAX_PERIODS}, got {shown}",
+                zh=f"{label} 必须是 1 到 {MAX_PERIODS} 之间的整数，现在是 {shown}",
+            )
     elif key == "income":
         if not math.isfinite(value) or value <= 0:
-            raise PlanError(f"{label} must be a positive monthly amount, got {value:g}")
+            raise PlanError(
+                f"{label} must be a positive monthly amount, got {value:g}",
+                zh=f"{label} 必须是大于 0 的月收入金额，现在是 {value:g}",
+            )
     elif key == "cap":
         if not math.isfinite(value) or not (0 < value <= 1):
-            raise PlanError(f"{label} must be a share of income between 0 and 1 (e.g. 0.3), got {value:g}")
+            raise PlanError(
+                f"{label} must be a share of income between 0 and 1 (e.g. 0.3), got {value:g}",
+                zh=f"{label} 必须是收入中的比例，在 0 到 1 之间（例如 0.3），现在是 {value:g}",
+            )
     else:
         raise ValueError(f"not a planner number: {key!r}")
 

@@ -54,7 +54,11 @@ def _coerce(key: str, value: object, where: str) -> object:
     key's default (no value; 0.3 for cap)."""
     names = {f.name for f in fields(Profile)}
     if key not in names:
-        raise ProfileError(f"{where}: unknown profile key '{key}' (known: {', '.join(sorted(names))})")
+        known = ", ".join(sorted(names))
+        raise ProfileError(
+            f"{where}: unknown profile key '{key}' (known: {known})",
+            zh=f"{where}：个人资料里没有 '{key}' 这一项（可用的有：{known}）",
+        )
     if key in _NUMERIC:
         if value in ("", None):
             return _default(key)
@@ -63,11 +67,13 @@ def _coerce(key: str, value: object, where: str) -> object:
                 raise TypeError
             num = float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            raise ProfileError(f"{where}: '{key}' must be a number, got {value!r}") from None
+            raise ProfileError(
+                f"{where}: '{key}' must be a number, got {value!r}", zh=f"{where}：'{key}' 必须是数字，现在是 {value!r}"
+            ) from None
         try:
             check_value(key, num, f"'{key}'")
         except PlanError as e:
-            raise ProfileError(f"{where}: {e}") from None
+            raise ProfileError(f"{where}: {e}", zh=f"{where}：{e.zh}") from None
         return int(num) if key == "periods" else num
     return "" if value is None else str(value)
 
@@ -80,7 +86,7 @@ def read(path: Path | None = None) -> dict[str, object]:
     except FileNotFoundError:
         return {}
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ProfileError(f"{path}: bad TOML: {e}") from None
+        raise ProfileError(f"{path}: bad TOML: {e}", zh=f"{path}：TOML 格式有误：{e}") from None
 
 
 def _from_data(data: dict[str, object], where: str) -> Profile:
@@ -113,7 +119,9 @@ def _assignments(assignments: list[str]) -> dict[str, object]:
     out: dict[str, object] = {}
     for a in assignments:
         if "=" not in a:
-            raise ProfileError(f"--set expects KEY=VALUE, got {a!r}")
+            raise ProfileError(
+                f"--set expects KEY=VALUE, got {a!r}", zh=f"--set 的写法是 键=值（KEY=VALUE），现在是 {a!r}"
+            )
         k, v = a.split("=", 1)
         out[k.strip()] = _coerce(k.strip(), v.strip(), "--set")
     return out

@@ -97,21 +97,23 @@ def print_plan(p: Plan, lang: str = "zh") -> None:
         )
 
 
-def print_profile(profile: Profile, path: Path) -> None:
-    """The profile and the placeholder values it produces."""
+def print_profile(profile: Profile, path: Path, *, chinese: bool = False) -> None:
+    """The profile and the placeholder values it produces (labels in Chinese when `chinese`)."""
     from dataclasses import asdict
 
     from callassist.profile import values
 
     t = Table(title=str(path), show_header=True)
-    t.add_column("key")
-    t.add_column("value")
+    t.add_column("项" if chinese else "key")
+    t.add_column("值" if chinese else "value")
     for k, v in asdict(profile).items():
         t.add_row(k, "" if v is None else str(v))
     console.print(t)
     vals = values(profile)
-    console.print("placeholders: " + ("  ".join(f"{{{k}}}={v}" for k, v in vals.items()) or "(none yet)"))
-    console.print("[dim]set values with: callassist profile --set debt=20000 --set apr=18 --set periods=24[/]")
+    shown = "  ".join(f"{{{k}}}={v}" for k, v in vals.items()) or ("（还没有）" if chinese else "(none yet)")
+    console.print(("话术空位的值：" if chinese else "placeholders: ") + shown)
+    example = "callassist profile --set debt=20000 --set apr=18 --set periods=24"
+    console.print(f"[dim]{'修改方法：' if chinese else 'set values with: '}{example}[/]")
 
 
 def demo() -> None:

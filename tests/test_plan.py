@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -61,8 +62,10 @@ def test_cap_that_does_not_cover_interest():
     ],
 )
 def test_bad_numbers_are_refused(kwargs, fragment):
-    with pytest.raises(PlanError, match=fragment):
+    with pytest.raises(PlanError, match=fragment) as e:
         make_plan(**kwargs)
+    assert e.value.zh and fragment in e.value.zh and re.search("[\u4e00-\u9fff]", e.value.zh), e.value.zh
+    assert "\n" not in e.value.zh
 
 
 def test_plan_cli_prints_figures_and_errors_cleanly():
@@ -96,3 +99,27 @@ def test_plan_cli_prints_figures_and_errors_cleanly():
     assert bad.returncode == 2
     assert "--periods" in bad.stderr and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def _locale(monkeypatch, lang: str) -> None:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", lang)
+
+
+@pytest.mark.parametrize(
+    ("lang", "argv", "expected"),
+    [
+        ("C.UTF-8", [], "callassist: --debt must be a positive amount, got -1\n"),
+        ("zh_CN.UTF-8", [], "callassist: --debt 必须是大于 0 的金额，现在是 -1\n"),
+        ("zh_CN.UTF-8", ["--lang", "en"], "callassist: --debt must be a positive amount, got -1\n"),
+        ("C.UTF-8", ["--lang", "zh"], "callassist: --debt 必须是大于 0 的金额，现在是 -1\n"),
+    ],
+)
+def test_plan_errors_follow_the_language(monkeypatch, capsys, lang, argv, expected):
+    """Chinese when the locale is (or --lang zh says so), the English text unchanged otherwise; one line."""
+    from callassist.cli import main
+
+    _locale(monkeypatch, lang)
+    assert main(["plan", "--debt", "-1", "--apr", "18", "--periods", "12", *argv]) == 2
+    assert capsys.readouterr().err == expected

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from callassist import locations
@@ -108,3 +110,53 @@ def test_the_profile_uses_the_planners_check(monkeypatch):
         prof.updated(prof.Profile(), ["periods=48"])
     with pytest.raises(plan.PlanError, match="--periods"):
         plan.check(100, 18, 48)
+
+
+def _chinese(monkeypatch) -> None:
+    _english(monkeypatch)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragments"),
+    [
+        (["--set", "foo=1"], ["--set", "foo", "没有"]),
+        (["--set", "debt"], ["--set", "键=值"]),
+        (["--set", "debt=lots"], ["'debt'", "必须是数字"]),
+        (["--set", "debt=0"], ["'debt'", "必须是大于 0 的金额"]),
+        (["--set", "cap=1.5"], ["'cap'", "0 到 1"]),
+    ],
+)
+def test_profile_errors_are_chinese_when_the_locale_is(monkeypatch, capsys, argv, fragments):
+    _chinese(monkeypatch)
+    assert main(["profile", *argv]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert all(f in err for f in fragments), err
+    assert not re.search(r"must|unknown|expects", err), err
+
+
+def test_profile_file_errors_are_chinese_when_the_locale_is(monkeypatch, capsys):
+    _chinese(monkeypatch)
+    path = locations.profile_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("debt = nan\n", encoding="utf-8")
+    assert main(["profile"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"callassist: {path}：'debt' 必须是大于 0 的金额，现在是 nan\n"
+    path.write_text("debt = [\n", encoding="utf-8")
+    assert main(["profile"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "TOML" in err and "格式" in err
+
+
+def test_profile_output_is_chinese_when_the_locale_is(monkeypatch, capsys):
+    _chinese(monkeypatch)
+    assert main(["profile", "--set", "debt=20000"]) == 0
+    out = capsys.readouterr().out
+    assert "{debt}=20,000.00" in out and "callassist profile --set" in out
+    assert "placeholders" not in out and "set values with" not in out and "key" not in out
+    _english(monkeypatch)
+    assert main(["profile"]) == 0
+    out = capsys.readouterr().out
+    assert "placeholders: {debt}=20,000.00" in out and "set values with: callassist profile --set" in out
