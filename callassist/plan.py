@@ -27,6 +27,12 @@ def money(x: float) -> str:
     return f"{cents(x):,.2f}"
 
 
+def percent(share: float) -> str:
+    """A share as a percentage with every digit it was given: 0.3 → '30%', 0.3001 → '30.01%'."""
+    d = (Decimal(repr(float(share))) * 100).normalize()
+    return f"{d:f}%"
+
+
 def check_value(key: str, value: float, label: str | None = None) -> None:
     """Raise PlanError if one of the planner's numbers (debt, apr, periods, income, cap) makes no sense.
 

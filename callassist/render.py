@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
-from callassist.plan import Plan, money
+from callassist.plan import Plan, money, percent
 from callassist.playbook import fill
 
 if TYPE_CHECKING:
@@ -70,7 +70,8 @@ def print_plan(p: Plan, lang: str = "zh") -> None:
     ]
     if p.income is not None and p.affordable is not None:
         rows.append(("月收入" if zh else "monthly income", money(p.income)))
-        rows.append((f"可承受月供 ({p.cap:.0%})" if zh else f"affordable monthly ({p.cap:.0%})", money(p.affordable)))
+        share = percent(p.cap)
+        rows.append((f"可承受月供 ({share})" if zh else f"affordable monthly ({share})", money(p.affordable)))
     for k, v in rows:
         t.add_row(k, v)
     console.print(t)

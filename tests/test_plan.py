@@ -123,3 +123,15 @@ def test_plan_errors_follow_the_language(monkeypatch, capsys, lang, argv, expect
     _locale(monkeypatch, lang)
     assert main(["plan", "--debt", "-1", "--apr", "18", "--periods", "12", *argv]) == 2
     assert capsys.readouterr().err == expected
+
+
+@pytest.mark.parametrize(
+    ("cap", "shown"),
+    [(0.3, "30%"), (0.3001, "30.01%"), (1, "100%"), (0.125, "12.5%"), (0.33333, "33.333%"), (1e-05, "0.001%")],
+)
+def test_cap_share_is_shown_as_given(cap, shown, capsys):
+    from callassist.render import print_plan
+
+    for lang, label in (("zh", "可承受月供"), ("en", "affordable monthly")):
+        print_plan(make_plan(20000, 18, 24, income=6000, cap=cap), lang=lang)
+        assert f"{label} ({shown})" in capsys.readouterr().out
