@@ -210,3 +210,42 @@ def test_imported_close_has_the_logs_last_time_not_the_import_time(tmp_path, zh)
     en.write_text("[10:00:00] agent: we will sue you\n[10:02:30] me: please put it in writing\n", encoding="utf-8")
     rec = load(import_log(en, tmp_path / "tr", started="2026-11-20").folder)
     assert rec.closing["at"].startswith("2026-11-20T10:02:30") and rec.closing["duration"] == 150.0
+
+
+def test_folded_lines_that_look_like_a_speaker_are_warned_about():
+    warnings: list[str] = []
+    assert len(parse_log(LOG, "call.txt", warnings=warnings)) == 6 and warnings == []  # plain continuations
+    log = "[14:03:12] 对方: 你好\n老板: 我是他老板\n14:05 他又打来了\n详见 http://example.com\n还有：你的同事\nme: 好\n"
+    entries = parse_log(log, "call.txt", warnings=warnings)
+    assert [e.speaker for e in entries] == ["agent", "me"]  # still folded, as documented
+    assert entries[0].text.startswith("你好") and "老板: 我是他老板" in entries[0].text
+    assert entries[0].text.endswith("详见 http://example.com 还有：你的同事")
+    assert len(warnings) == 2 and all("\n" not in w for w in warnings)
+    assert warnings[0].startswith("call.txt:2: ") and "'老板'" in warnings[0] and "line 1" in warnings[0]
+    assert warnings[1].startswith("call.txt:5: ") and "'还有'" in warnings[1]
+    zh_warnings: list[str] = []
+    parse_log(log, "call.txt", warnings=zh_warnings, lang="zh")
+    assert zh_warnings[0].startswith("call.txt:2：") and "“老板”" in zh_warnings[0] and "第 1 行" in zh_warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("line", "want"),
+    [
+        ("[10:01:00] 你好", r"call.txt:2: a time with no speaker"),
+        ("(10:01) 老板: 我是他老板", r"call.txt:2: '老板' is not a speaker"),
+        ("【2026-11-20 10:01:00】 你好", r"call.txt:2: a time with no speaker"),
+    ],
+)
+def test_a_stamped_line_without_a_known_speaker_is_an_error(line, want):
+    with pytest.raises(LogImportError, match=want):
+        parse_log(f"[10:00:00] agent: 你好\n{line}\nme: 好\n", "call.txt")
+
+
+def test_import_cli_prints_the_warnings(tmp_path):
+    log = tmp_path / "call.txt"
+    log.write_text("[10:00:00] 对方: 你好\n老板: 我是他老板\n[10:00:05] 我: 好\n", encoding="utf-8")
+    env = dict(os.environ, CALLASSIST_TRANSCRIPTS=str(tmp_path / "tr"), LANG="zh_CN.UTF-8", LC_ALL="", LC_MESSAGES="")
+    cmd = [sys.executable, "-m", "callassist", "import", str(log), "--started", "2026-11-20"]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    assert f"{log}:2：“老板”" in p.stderr and load(p.stdout.strip()).status == "verified"

@@ -88,6 +88,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         args.logfile, _root(args), lender=args.lender or "", agent=args.agent or "", started=args.started, lang=lang
     )
     zh = lang == "zh"
+    for warning in result.warnings:
+        _err(("注意：" if zh else "warning: ") + warning)
     if result.started_from == "file time":
         _err(
             "注意：日志里没有日期，按文件修改日期计（可用 --started 指定）"

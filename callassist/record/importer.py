@@ -35,10 +35,13 @@ SPEAKER_WORDS = {
     "note": "note",
     "备注": "note",
 }
-_LINE = re.compile(
-    r"^\s*(?:[\[(（【]\s*(?P<stamp>(?:\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}(?::\d{2})?)\s*[\])）】]\s*)?"
-    r"(?P<who>[^\s:：]{1,12}?)\s*[:：]\s*(?P<text>.*)$"
-)
+_STAMP = r"[\[(（【]\s*(?P<stamp>(?:\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}(?::\d{2})?)\s*[\])）】]"
+_LINE = re.compile(r"^\s*(?:" + _STAMP + r"\s*)?(?P<who>[^\s:：]{1,12}?)\s*[:：]\s*(?P<text>.*)$")
+# A line that starts with a time: it names its speaker, or it is an error (never folded into the line above).
+_STAMPED = re.compile(r"^\s*" + _STAMP)
+# A continuation that looks like a speaker line with a speaker not in SPEAKER_WORDS ("老板: ..."): folded, with a
+# warning. A word up to 10 characters not starting with a digit (not "14:05 ...") and not a link ("http://").
+_SPEAKER_LIKE = re.compile(r"^(?P<who>[^\s:：\d][^\s:：]{0,9}?)\s*[:：](?!//)")
 
 
 class LogImportError(RecordError):
@@ -55,8 +58,15 @@ class LogLine:
     stamp: str | None
 
 
-def parse_log(text: str, path: str = "LOGFILE") -> list[LogLine]:
-    """Entries of a log; a line without a known speaker continues the entry above it."""
+def parse_log(
+    text: str, path: str = "LOGFILE", *, warnings: list[str] | None = None, lang: str = "en"
+) -> list[LogLine]:
+    """Entries of a log; a line without a known speaker continues the entry above it.
+
+    A line starting with a time must name a known speaker (LogImportError otherwise). A continuation that looks
+    like a speaker line ("老板: ...") is still folded in, and a warning naming its line is added to warnings
+    (in lang, 'zh' or 'en')."""
+    zh = lang == "zh"
     out: list[LogLine] = []
     for n, raw in enumerate(text.splitlines(), 1):
         line = raw.strip().lstrip("\ufeff")
@@ -66,8 +76,20 @@ def parse_log(text: str, path: str = "LOGFILE") -> list[LogLine]:
         speaker = SPEAKER_WORDS.get(m.group("who").strip().lower()) if m else None
         if m and speaker:
             out.append(LogLine(n, speaker, m.group("text").strip(), m.group("stamp")))
+        elif out and _STAMPED.match(line):
+            raise LogImportError(_stamped_error(path, n, line, m.group("who") if m and m.group("stamp") else "", zh))
         elif out:
             prev = out[-1]
+            like = _SPEAKER_LIKE.match(line)
+            if like and warnings is not None:
+                word = like.group("who")
+                warnings.append(
+                    f"{path}:{n}：“{word}”不是已知的说话人，这一行作为续行并入了第 {prev.lineno} 行；"
+                    "如果是另一个人说的，请把说话人写成 对方、我 或 未知"
+                    if zh
+                    else f"{path}:{n}: {word!r} is not a known speaker; the line was joined to line {prev.lineno} "
+                    "as its continuation. If someone else said it, write agent, me or unknown as the speaker"
+                )
             sep = "" if _cjk_edge(prev.text, line) else " "
             out[-1] = LogLine(prev.lineno, prev.speaker, (prev.text + sep + line).strip(), prev.stamp)
         else:
@@ -79,6 +101,23 @@ def parse_log(text: str, path: str = "LOGFILE") -> list[LogLine]:
     if not out:
         raise LogImportError(f"{path}: no lines like 'agent: ...' or 'me: ...' found")
     return out
+
+
+def _stamped_error(path: str, n: int, line: str, who: str, zh: bool) -> str:
+    """A line with a time but no speaker callassist knows: say which line and how to write it."""
+    if who:
+        return (
+            f"{path}:{n}：“{who}”不是已知的说话人；请写成例如 '[10:01:00] 对方：…'（对方、我、未知、备注）"
+            if zh
+            else f"{path}:{n}: {who!r} is not a speaker callassist knows (agent, me, unknown, note, 对方, 我, …); "
+            "write e.g. '[10:01:00] agent: ...'"
+        )
+    return (
+        f"{path}:{n}：有时间但没有说话人：“{line[:40]}”；请在时间后写上说话人，例如 '[10:01:00] 对方：…'"
+        if zh
+        else f"{path}:{n}: a time with no speaker: {line[:40]!r}; write who spoke after the time, "
+        "e.g. '[10:01:00] agent: ...'"
+    )
 
 
 def _cjk_edge(a: str, b: str) -> bool:
@@ -138,6 +177,7 @@ class Imported:
     suggestions: int
     alerts: int
     started_from: str  # "--started", "log", "file time"
+    warnings: tuple[str, ...] = ()  # lines of the log that were read in a way the user may not expect
 
 
 def import_log(
@@ -153,7 +193,8 @@ def import_log(
 ) -> Imported:
     """Import a log file as a record (mode 'import'); returns where it went.
 
-    lang ('zh' or 'en') is the language of the errors the user can fix by changing the command (--started)."""
+    lang ('zh' or 'en') is the language of the errors the user can fix by changing the command (--started) or
+    the log (a time without a speaker), and of the warnings in the result."""
     from callassist import playbook as pb
     from callassist import profile as prof
     from callassist.session import CallSession
@@ -173,7 +214,8 @@ def import_log(
             text = raw.decode("gb18030")  # logs saved by Chinese Windows editors
         except UnicodeDecodeError as e:
             raise LogImportError(f"{path}: not UTF-8 or GB18030 text (byte {e.start})") from None
-    entries = parse_log(text, str(path))
+    warnings: list[str] = []
+    entries = parse_log(text, str(path), warnings=warnings, lang=lang)
     if started:
         start, source = parse_started(started), "--started"
     else:
@@ -245,7 +287,15 @@ def import_log(
             measured=False,
             at=stamped[-1] if stamped else "",
         )
-    return Imported(info.folder, info.final_digest, counts["utterance"], counts["suggestion"], counts["alert"], source)
+    return Imported(
+        info.folder,
+        info.final_digest,
+        counts["utterance"],
+        counts["suggestion"],
+        counts["alert"],
+        source,
+        tuple(warnings),
+    )
 
 
 def _copy(data: bytes, dest: Path) -> None:
