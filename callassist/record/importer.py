@@ -77,7 +77,7 @@ def parse_log(
         if m and speaker:
             out.append(LogLine(n, speaker, m.group("text").strip(), m.group("stamp")))
         elif out and _STAMPED.match(line):
-            raise LogImportError(_stamped_error(path, n, line, m.group("who") if m and m.group("stamp") else "", zh))
+            raise _stamped_error(path, n, line, m.group("who") if m and m.group("stamp") else "")
         elif out:
             prev = out[-1]
             like = _SPEAKER_LIKE.match(line)
@@ -103,20 +103,18 @@ def parse_log(
     return out
 
 
-def _stamped_error(path: str, n: int, line: str, who: str, zh: bool) -> str:
-    """A line with a time but no speaker callassist knows: say which line and how to write it."""
+def _stamped_error(path: str, n: int, line: str, who: str) -> LogImportError:
+    """A line with a time but no speaker callassist knows: which line and how to write it (English and Chinese)."""
     if who:
-        return (
-            f"{path}:{n}：“{who}”不是已知的说话人；请写成例如 '[10:01:00] 对方：…'（对方、我、未知、备注）"
-            if zh
-            else f"{path}:{n}: {who!r} is not a speaker callassist knows (agent, me, unknown, note, 对方, 我, …); "
-            "write e.g. '[10:01:00] agent: ...'"
+        return LogImportError(
+            f"{path}:{n}: {who!r} is not a speaker callassist knows (agent, me, unknown, note, 对方, 我, …); "
+            "write e.g. '[10:01:00] agent: ...'",
+            zh=f"{path}:{n}：“{who}”不是已知的说话人；请写成例如 '[10:01:00] 对方：…'（对方、我、未知、备注）",
         )
-    return (
-        f"{path}:{n}：有时间但没有说话人：“{line[:40]}”；请在时间后写上说话人，例如 '[10:01:00] 对方：…'"
-        if zh
-        else f"{path}:{n}: a time with no speaker: {line[:40]!r}; write who spoke after the time, "
-        "e.g. '[10:01:00] agent: ...'"
+    return LogImportError(
+        f"{path}:{n}: a time with no speaker: {line[:40]!r}; write who spoke after the time, "
+        "e.g. '[10:01:00] agent: ...'",
+        zh=f"{path}:{n}：有时间但没有说话人：“{line[:40]}”；请在时间后写上说话人，例如 '[10:01:00] 对方：…'",
     )
 
 
@@ -193,8 +191,7 @@ def import_log(
 ) -> Imported:
     """Import a log file as a record (mode 'import'); returns where it went.
 
-    lang ('zh' or 'en') is the language of the errors the user can fix by changing the command (--started) or
-    the log (a time without a speaker), and of the warnings in the result."""
+    lang ('zh' or 'en') is the language of the warnings in the result; errors carry both (LogImportError.zh)."""
     from callassist import playbook as pb
     from callassist import profile as prof
     from callassist.session import CallSession
@@ -236,13 +233,12 @@ def import_log(
         # A start later than what the log says was said: the offsets would be negative and the length wrong.
         i = min(range(len(times)), key=lambda k: times[k] or datetime.max.replace(tzinfo=start.tzinfo))
         e = entries[i]
+        day = start.date().isoformat()
         raise LogImportError(
-            f"{path}:{e.lineno}：日志中最早的时间 {e.stamp} 早于 --started 给的开始时间 {started}；"
-            f"请给通话真正开始的时间（不晚于 {e.stamp}），或只给日期（--started {start.date().isoformat()}）"
-            if lang == "zh"
-            else f"{path}:{e.lineno}: the log's earliest time {e.stamp} is before the start given with --started "
-            f"({started}); give the time the call started (not after {e.stamp}) or the date only "
-            f"(--started {start.date().isoformat()})"
+            f"{path}:{e.lineno}: the log's earliest time {e.stamp} is before the start given with --started "
+            f"({started}); give the time the call started (not after {e.stamp}) or the date only (--started {day})",
+            zh=f"{path}:{e.lineno}：日志中最早的时间 {e.stamp} 早于 --started 给的开始时间 {started}；"
+            f"请给通话真正开始的时间（不晚于 {e.stamp}），或只给日期（--started {day}）",
         )
     if playbook is None:
         language = "zh-CN" if has_cjk(text) else "en-US"
