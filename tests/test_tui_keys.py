@@ -180,3 +180,15 @@ async def test_choose_a_playbook_from_home(tmp_path):
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen) and app.services.lang == "en")
         assert app.services.playbook.language == "en-US"
         assert "Start a call" in str(app.screen.query_one("#home-menu").get_option_at_index(0).prompt)
+
+
+async def test_a_number_the_profile_refuses_is_explained_in_chinese(tmp_path):
+    app = make_app("zh", tmp_path / "records")
+    notes = capture_notifications(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("p")
+        app.screen.query_one("#field-cap").value = "1.5"  # a number, but more than all of the income
+        app.screen.query_one("#field-cap").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(notes))
+        assert "cap" in notes[-1] and any("\u4e00" <= ch <= "\u9fff" for ch in notes[-1]), notes

@@ -163,7 +163,7 @@ class HomeScreen(BaseScreen):
             try:
                 new = profile_from_form(values, self.services.profile)
             except CallassistError as e:
-                self.notify(str(e), severity="error")
+                self.notify(e.message(self.services.lang == "zh"), severity="error")
                 return
             self.save_profile(new)
 
