@@ -15,6 +15,7 @@ from functools import cached_property
 import numpy as np
 
 from callassist import text as T
+from callassist.homophones import HomophoneFixer
 from callassist.playbook import Playbook
 
 CHATTER = "__chatter__"
@@ -101,7 +102,7 @@ FEATURES = (
     "classifier",
     "classifier_chatter",
 )
-_SCORER_VERSION = 7
+_SCORER_VERSION = 8
 # A softmax classifier over meaning vectors adds what nearest examples miss; above this size it is skipped.
 _CLASSIFIER_MAX_INTENTS = 400
 # The borrower talking about themselves ("我下个月发工资就还") is not the agent saying something to answer.
@@ -236,6 +237,8 @@ class Matcher:
             texts.append(ex)
         self.labels = labels
         self.texts = texts
+        # What is heard (not the playbook's own lines) gets its homophone errors set right with the playbook's words.
+        self._homophones = HomophoneFixer(texts) if self.zh else None
         meaning_texts = [self._meaning_text(t) for t in texts]
         if self.encoder is not None:
             self.encoder.load_in_background(warm=meaning_texts if warm else ())
@@ -282,6 +285,8 @@ class Matcher:
         """The lexical normal form (as _norm) and the text the sentence encoder sees, sharing their first steps."""
         t = T.clean(text)
         t = T.strip_fillers(t, T.ZH_FILLERS if T.has_cjk(t) else T.EN_FILLERS)
+        if self._homophones is not None:
+            t = self._homophones(t)
         return self.rewrite(T.mask_numbers(t)), self._names(t)
 
     # -- levels and features --------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def test_english(en):
 
 # Floors a little below the targets in the issue (0.90 clean, 0.85 ASR/Traditional, <= 0.05 false, 0.90 en):
 # a regression fails CI; the benchmark prints the real figures.
-FLOORS = {"zh clean": 0.90, "zh asr": 0.86, "zh traditional": 0.90, "en": 0.92}
+FLOORS = {"zh clean": 0.90, "zh asr": 0.89, "zh traditional": 0.90, "en": 0.92}
 
 
 @pytest.mark.parametrize("name", list(SETS))
@@ -74,7 +74,7 @@ def test_held_out_quality_floors(zh, en, name):
     r = evaluate(zh if lang == "zh-CN" else en, read_set(file))
     assert r["n"] >= (300 if lang == "zh-CN" else 100)
     assert r["top1"] >= FLOORS[name], f"{name}: top-1 {r['top1']:.3f}"
-    assert r["false"] <= 0.08, f"{name}: false matches {r['false']:.3f}"
+    assert r["false"] <= 0.06, f"{name}: false matches {r['false']:.3f}"
 
 
 def test_the_lenders_own_name_is_not_a_suggestion_to_borrow_elsewhere(zh):
