@@ -50,6 +50,7 @@ class HomophoneFixer:
     def _fix_run(self, run: str) -> str:
         if len(run) < 2:
             return run
+        sounds = [T.char_pinyin(ch) for ch in run]
         out: list[str] = []
         i = 0
         while i < len(run):
@@ -57,7 +58,7 @@ class HomophoneFixer:
                 window = run[i : i + n]
                 if len(window) < n or window in self.known:
                     continue
-                word = self.words.get(_sound(window))
+                word = self.words.get(tuple(sounds[i : i + n]))
                 if word is not None and any(a == b for a, b in zip(window, word, strict=True)):
                     out.append(word)
                     i += n
