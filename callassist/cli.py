@@ -72,9 +72,10 @@ def _cmd_profile(args: argparse.Namespace) -> int:
     from callassist.render import print_profile
 
     path = locations.profile_path()
-    assignments = list(args.set or []) + [f"{k}=" for k in args.unset or []]
+    sets, unsets = list(args.set or []), list(args.unset or [])
+    assignments = sets + unsets
     if assignments:
-        current = prof.updated_file(path, assignments)  # checked before anything is written
+        current = prof.updated_file(path, sets, unsets)  # checked before anything is written
         prof.save(current, path)
     if args.edit:
         if not path.exists():

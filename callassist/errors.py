@@ -21,6 +21,12 @@ class CallassistError(Exception):
 class FileError(CallassistError):
     """A file that cannot be used (a playbook, a scenario, keys.toml): names the file, the line when known, the problem."""
 
-    def __init__(self, path: object, line: int | None, problem: str):
-        self.path, self.line, self.problem = str(path), line, problem
-        super().__init__(f"{path}:{line}: {problem}" if line else f"{path}: {problem}")
+    problem_zh: str | None = None
+    """The problem in Chinese, when there is one (zh= of the constructor)."""
+
+    def __init__(self, path: object, line: int | None, problem: str, zh: str | None = None):
+        self.path, self.line, self.problem, self.problem_zh = str(path), line, problem, zh
+        super().__init__(
+            f"{path}:{line}: {problem}" if line else f"{path}: {problem}",
+            zh=(f"{path}:{line}：{zh}" if line else f"{path}：{zh}") if zh else None,
+        )

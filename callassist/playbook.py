@@ -111,12 +111,20 @@ def check_text(path: Path, line: int | None, text: str, owner: str) -> None:
         names = _placeholders(text)
     except ValueError as e:
         raise PlaybookError(
-            path, line, f"{owner}: bad braces in {text[:40]!r}: {e} (literal braces are {{{{ }}}})"
+            path,
+            line,
+            f"{owner}: bad braces in {text[:40]!r}: {e} (literal braces are {{{{ }}}})",
+            zh=f"{owner}：“{text[:40]}”中的花括号有误：{e}（花括号本身要写成 {{{{ }}}}）",
         ) from None
     for n in names:
         if n not in PLACEHOLDERS:
             allowed = ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))
-            raise PlaybookError(path, line, f"{owner}: unknown placeholder {{{n}}} (allowed: {allowed})")
+            raise PlaybookError(
+                path,
+                line,
+                f"{owner}: unknown placeholder {{{n}}} (allowed: {allowed})",
+                zh=f"{owner}：没有 {{{n}}} 这个空位（可用的有：{allowed}）",
+            )
 
 
 def _str_list(path: Path, line: int | None, value: object, what: str) -> tuple[str, ...]:
@@ -130,13 +138,15 @@ def read_text(path: Path, error: type[FileError] = PlaybookError) -> tuple[str, 
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise error(path, None, "file not found") from None
+        raise error(path, None, "file not found", zh="文件不存在") from None
     except OSError as e:
-        raise error(path, None, f"cannot read: {e.strerror}") from None
+        raise error(path, None, f"cannot read: {e.strerror}", zh=f"无法读取：{e.strerror}") from None
     try:
         return raw.decode("utf-8"), raw
     except UnicodeDecodeError as e:
-        raise error(path, None, f"not UTF-8 text (byte {e.start})") from None
+        raise error(
+            path, None, f"not UTF-8 text (byte {e.start})", zh=f"不是 UTF-8 编码的文本（字节偏移 {e.start}）"
+        ) from None
 
 
 def parse_toml(path: Path, text: str, error: type[FileError] = PlaybookError) -> dict:
@@ -148,7 +158,7 @@ def parse_toml(path: Path, text: str, error: type[FileError] = PlaybookError) ->
         m = re.search(r"\(at line (\d+), column \d+\)", msg)
         line = int(m.group(1)) if m else None
         problem = re.sub(r" \(at line.*", "", msg)
-        raise error(path, line, f"bad TOML: {problem}") from None
+        raise error(path, line, f"bad TOML: {problem}", zh=f"TOML 格式有误：{problem}") from None
 
 
 def read_toml(path: Path) -> tuple[dict, TomlLines, bytes]:

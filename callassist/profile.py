@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -115,7 +116,8 @@ def save(profile: Profile, path: Path | None = None) -> Path:
     return path
 
 
-def _assignments(assignments: list[str]) -> dict[str, object]:
+def _assignments(assignments: Sequence[str], unset: Sequence[str] = ()) -> dict[str, object]:
+    """KEY=VALUE assignments (--set) and KEYs to clear (--unset), checked; errors name the option they came from."""
     out: dict[str, object] = {}
     for a in assignments:
         if "=" not in a:
@@ -124,6 +126,12 @@ def _assignments(assignments: list[str]) -> dict[str, object]:
             )
         k, v = a.split("=", 1)
         out[k.strip()] = _coerce(k.strip(), v.strip(), "--set")
+    for k in unset:
+        if "=" in k:
+            raise ProfileError(
+                f"--unset expects KEY (no value), got {k!r}", zh=f"--unset 只写项名（不带值），现在是 {k!r}"
+            )
+        out[k.strip()] = _coerce(k.strip(), "", "--unset")
     return out
 
 
@@ -132,10 +140,11 @@ def updated(profile: Profile, assignments: list[str]) -> Profile:
     return replace(profile, **_assignments(assignments))  # type: ignore[arg-type]
 
 
-def updated_file(path: Path, assignments: list[str]) -> Profile:
-    """The profile in `path` with KEY=VALUE assignments applied (nothing is written). A value being set replaces the
-    file's, so `--set` can repair a bad value; a bad value left in the file raises ProfileError naming the file."""
-    new = _assignments(assignments)
+def updated_file(path: Path, assignments: Sequence[str], unset: Sequence[str] = ()) -> Profile:
+    """The profile in `path` with KEY=VALUE assignments applied and the `unset` keys cleared (nothing is written).
+    A value being set replaces the file's, so `--set` can repair a bad value; a bad value left in the file raises
+    ProfileError naming the file."""
+    new = _assignments(assignments, unset)
     data = {k: v for k, v in read(path).items() if k not in new}
     return replace(_from_data(data, str(path)), **new)  # type: ignore[arg-type]
 

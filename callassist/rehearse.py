@@ -145,7 +145,7 @@ def _str(path: Path, line: int | None, value: object, what: str, *, required: bo
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise ScenarioError(path, line, f"{what} must be a non-empty string")
+        raise ScenarioError(path, line, f"{what} must be a non-empty string", zh=f"{what} 必须是非空的文字")
     return value.strip()
 
 
@@ -153,11 +153,14 @@ def _profile(path: Path, line: int | None, table: object) -> Profile:
     if table is None:
         return Profile()
     if not isinstance(table, dict):
-        raise ScenarioError(path, line, "[profile] must be a table of practice numbers")
+        raise ScenarioError(
+            path, line, "[profile] must be a table of practice numbers", zh="[profile] 必须是一张练习用数字的表"
+        )
     try:
         return updated(Profile(), [f"{k}={v}" for k, v in table.items()])
     except ProfileError as e:
-        raise ScenarioError(path, line, f"[profile]: {str(e).removeprefix('--set: ')}") from None
+        zh = f"[profile]：{(e.zh or str(e)).removeprefix('--set：')}"
+        raise ScenarioError(path, line, f"[profile]: {str(e).removeprefix('--set: ')}", zh=zh) from None
 
 
 def _placeholder_names(text: str) -> list[str]:
@@ -173,8 +176,12 @@ def _check_practice_values(path: Path, line: int | None, agent: str, tid: str, p
     for name in dict.fromkeys(_placeholder_names(agent)):
         if name not in practice:
             give = _NEEDS.get(name, name)
+            give_zh = {"monthly": "debt 和 periods", "affordable": "income"}.get(name, name)
             raise ScenarioError(
-                path, line, f"turn '{tid}': no practice value for {{{name}}} (give {give} in [profile])"
+                path,
+                line,
+                f"turn '{tid}': no practice value for {{{name}}} (give {give} in [profile])",
+                zh=f"turn '{tid}'：{{{name}}} 没有练习用的值（请在 [profile] 里给出 {give_zh}）",
             )
 
 
@@ -184,11 +191,14 @@ def load_scenario(path: Path | str) -> Scenario:
     try:
         data, lines, _ = read_toml(path)
     except PlaybookError as e:
-        raise ScenarioError(e.path, e.line, e.problem) from None
+        raise ScenarioError(e.path, e.line, e.problem, zh=e.problem_zh) from None
     top = lambda key: lines.key_in_block(0, key)  # noqa: E731 - a tiny local helper
     for key in data:
         if key not in _TOP_KEYS:
-            raise ScenarioError(path, top(key), f"unknown key '{key}' (known: {', '.join(sorted(_TOP_KEYS))})")
+            known = ", ".join(sorted(_TOP_KEYS))
+            raise ScenarioError(
+                path, top(key), f"unknown key '{key}' (known: {known})", zh=f"没有 '{key}' 这一项（可用的有：{known}）"
+            )
     title = _str(path, top("title") or 1, data.get("title"), "'title'")
     language = _str(path, top("language") or 1, data.get("language"), "'language'")
     sid = _str(path, top("id"), data.get("id", path.stem), "'id'")
@@ -196,20 +206,38 @@ def load_scenario(path: Path | str) -> Scenario:
     description = _str(path, top("description"), data.get("description"), "'description'", required=False)
     direction = data.get("direction", "outgoing")
     if direction not in DIRECTIONS:
-        raise ScenarioError(path, top("direction"), f"'direction' must be one of {', '.join(DIRECTIONS)}")
+        raise ScenarioError(
+            path,
+            top("direction"),
+            f"'direction' must be one of {', '.join(DIRECTIONS)}",
+            zh=f"'direction' 只能是 {'、'.join(DIRECTIONS)} 之一",
+        )
     goals_raw = data.get("goals", list(DEFAULT_GOALS))
     if not isinstance(goals_raw, list) or not all(isinstance(g, str) for g in goals_raw):
-        raise ScenarioError(path, top("goals"), "'goals' must be a list of talking-point kinds")
+        raise ScenarioError(
+            path, top("goals"), "'goals' must be a list of talking-point kinds", zh="'goals' 必须是谈话要点种类的列表"
+        )
     for g in goals_raw:
         if g not in POINTS:
-            raise ScenarioError(path, top("goals"), f"unknown goal '{g}' (known: {', '.join(POINTS)})")
+            known = ", ".join(POINTS)
+            raise ScenarioError(
+                path,
+                top("goals"),
+                f"unknown goal '{g}' (known: {known})",
+                zh=f"没有 '{g}' 这个目标（可用的有：{known}）",
+            )
     prof = _profile(path, _table_line(lines, "profile"), data.get("profile"))
     practice = profile_values(prof)
 
     raw_turns = data.get("turn")
     heads = lines.headers("turn")
     if not isinstance(raw_turns, list) or not raw_turns:
-        raise ScenarioError(path, None, "no [[turn]] tables (a scenario needs at least one agent line)")
+        raise ScenarioError(
+            path,
+            None,
+            "no [[turn]] tables (a scenario needs at least one agent line)",
+            zh="没有 [[turn]] 表（场景至少要有一句对方的话）",
+        )
     turns: list[Turn] = []
     seen: set[str] = set()
     for n, item in enumerate(raw_turns):
@@ -217,50 +245,72 @@ def load_scenario(path: Path | str) -> Scenario:
         at = lambda key, line=line: lines.key_in_block(line, key)  # noqa: E731
         for key in item:
             if key not in _TURN_KEYS:
+                known = ", ".join(sorted(_TURN_KEYS))
                 raise ScenarioError(
-                    path, at(key), f"[[turn]]: unknown key '{key}' (known: {', '.join(sorted(_TURN_KEYS))})"
+                    path,
+                    at(key),
+                    f"[[turn]]: unknown key '{key}' (known: {known})",
+                    zh=f"[[turn]]：没有 '{key}' 这一项（可用的有：{known}）",
                 )
         tid = item.get("id")
         if not isinstance(tid, str) or not tid.strip():
-            raise ScenarioError(path, line, "[[turn]] without an 'id'")
+            raise ScenarioError(path, line, "[[turn]] without an 'id'", zh="[[turn]] 缺少 'id'")
         tid = tid.strip()
         if tid in seen:
-            raise ScenarioError(path, at("id"), f"duplicate turn id '{tid}'")
+            raise ScenarioError(path, at("id"), f"duplicate turn id '{tid}'", zh=f"turn id '{tid}' 重复了")
         seen.add(tid)
         agent = _str(path, at("agent") if "agent" in item else line, item.get("agent"), f"turn '{tid}': 'agent'")
         try:
             check_text(path, at("agent"), agent, f"turn '{tid}'")
         except PlaybookError as e:
-            raise ScenarioError(e.path, e.line, e.problem) from None
+            raise ScenarioError(e.path, e.line, e.problem, zh=e.problem_zh) from None
         _check_practice_values(path, at("agent"), agent, tid, practice)
         intent = item.get("intent")
         if intent is not None:
             intent = _str(path, at("intent"), intent, f"turn '{tid}': 'intent'")
         end = item.get("end", False)
         if not isinstance(end, bool):
-            raise ScenarioError(path, at("end"), f"turn '{tid}': 'end' must be true or false")
+            raise ScenarioError(
+                path,
+                at("end"),
+                f"turn '{tid}': 'end' must be true or false",
+                zh=f"turn '{tid}'：'end' 只能是 true 或 false",
+            )
         tip = _str(path, at("tip"), item.get("tip"), f"turn '{tid}': 'tip'", required=False)
         nxt = item.get("next", {})
         nline = _next_header(lines, line) or at("next")
         if not isinstance(nxt, dict):
             raise ScenarioError(
-                path, nline, f"turn '{tid}': 'next' must be a table [turn.next] of category = \"turn id\""
+                path,
+                nline,
+                f"turn '{tid}': 'next' must be a table [turn.next] of category = \"turn id\"",
+                zh=f"turn '{tid}'：'next' 必须是 [turn.next] 表，每行写 类别 = \"turn id\"",
             )
         if end and nxt:
             raise ScenarioError(
-                path, nline, f"turn '{tid}' has end = true and a [turn.next] table; an end turn has no next"
+                path,
+                nline,
+                f"turn '{tid}' has end = true and a [turn.next] table; an end turn has no next",
+                zh=f"turn '{tid}' 既有 end = true 又有 [turn.next] 表；结束的一轮不能再有下一轮",
             )
         branches: list[tuple[str, str]] = []
         for cat, target in nxt.items():
             kline = lines.key_in_block(nline, cat) if nline else None
             if cat not in BRANCH_KEYS:
+                known = ", ".join(sorted(BRANCH_KEYS))
                 raise ScenarioError(
                     path,
                     kline,
-                    f"turn '{tid}': unknown reply category '{cat}' (known: {', '.join(sorted(BRANCH_KEYS))})",
+                    f"turn '{tid}': unknown reply category '{cat}' (known: {known})",
+                    zh=f"turn '{tid}'：没有 '{cat}' 这种回答类别（可用的有：{known}）",
                 )
             if not isinstance(target, str) or not target.strip():
-                raise ScenarioError(path, kline, f"turn '{tid}': next.{cat} must be a turn id")
+                raise ScenarioError(
+                    path,
+                    kline,
+                    f"turn '{tid}': next.{cat} must be a turn id",
+                    zh=f"turn '{tid}'：next.{cat} 必须是一个 turn id",
+                )
             branches.append((cat, target.strip()))
         turns.append(Turn(tid, agent, intent, tuple(branches), end, tip, line))
 
@@ -276,7 +326,12 @@ def _check_graph(sc: Scenario, path: Path) -> None:
     for t in sc.turns:
         for cat, target in t.next:
             if target not in ids:
-                raise ScenarioError(path, t.line, f"turn '{t.id}': next.{cat} = '{target}' is not a turn id")
+                raise ScenarioError(
+                    path,
+                    t.line,
+                    f"turn '{t.id}': next.{cat} = '{target}' is not a turn id",
+                    zh=f"turn '{t.id}'：next.{cat} = '{target}' 不是任何一轮的 id",
+                )
     reached = {sc.turns[0].id}
     todo = [sc.turns[0]]
     while todo:
@@ -286,7 +341,12 @@ def _check_graph(sc: Scenario, path: Path) -> None:
                 todo.append(sc.turn(tid))
     for t in sc.turns:
         if t.id not in reached:
-            raise ScenarioError(path, t.line, f"turn '{t.id}' can never be reached from the first turn")
+            raise ScenarioError(
+                path,
+                t.line,
+                f"turn '{t.id}' can never be reached from the first turn",
+                zh=f"从第一轮出发永远走不到 turn '{t.id}'",
+            )
     # Every turn must be able to reach an ending (an end turn or a last turn with nowhere to go).
     can_end = {t.id for t in sc.turns if not sc.successors(t)}
     changed = True
@@ -298,7 +358,12 @@ def _check_graph(sc: Scenario, path: Path) -> None:
                 changed = True
     for t in sc.turns:
         if t.id not in can_end:
-            raise ScenarioError(path, t.line, f"turn '{t.id}' loops forever: no path from it reaches an end turn")
+            raise ScenarioError(
+                path,
+                t.line,
+                f"turn '{t.id}' loops forever: no path from it reaches an end turn",
+                zh=f"turn '{t.id}' 会无限循环：从它出发走不到结束的一轮",
+            )
 
 
 def load_scenarios(language: str | None = None, folders: Iterable[Path] | None = None) -> list[Scenario]:
@@ -312,7 +377,12 @@ def load_scenarios(language: str | None = None, folders: Iterable[Path] | None =
         for p in sorted(folder.glob("*.toml")):
             sc = load_scenario(p)
             if sc.id in seen:
-                raise ScenarioError(p, None, f"scenario id '{sc.id}' is already used by {seen[sc.id]}")
+                raise ScenarioError(
+                    p,
+                    None,
+                    f"scenario id '{sc.id}' is already used by {seen[sc.id]}",
+                    zh=f"场景 id '{sc.id}' 已经被 {seen[sc.id]} 用了",
+                )
             seen[sc.id] = str(p)
             if language is None or sc.lang == language.split("-")[0].lower():
                 out.append(sc)
@@ -326,7 +396,12 @@ def find_scenario(scenario_id: str, scenarios: Iterable[Scenario] | None = None)
         if sc.id == scenario_id:
             return sc
     known = ", ".join(sc.id for sc in scenarios) or "none"
-    raise ScenarioError("--scenario", None, f"no scenario '{scenario_id}' (known: {known})")
+    raise ScenarioError(
+        "--scenario",
+        None,
+        f"no scenario '{scenario_id}' (known: {known})",
+        zh=f"没有 '{scenario_id}' 这个场景（现有：{'无' if known == 'none' else known}）",
+    )
 
 
 def practice_profile(scenario: Scenario, profile: Profile | None = None) -> Profile:
@@ -505,12 +580,16 @@ class Rehearsal:
                 scenario.path,
                 None,
                 f"scenario '{scenario.id}' is for a {scenario.playbook} playbook, not {playbook.language} ({playbook.id})",
+                zh=f"场景 '{scenario.id}' 要配 {scenario.playbook} 的话术，不能用 {playbook.language}（{playbook.id}）",
             )
         known = {it.id for it in playbook.intents}
         for t in scenario.turns:
             if t.intent and t.intent not in known:
                 raise ScenarioError(
-                    scenario.path, t.line, f"turn '{t.id}': intent '{t.intent}' is not in playbook {playbook.id}"
+                    scenario.path,
+                    t.line,
+                    f"turn '{t.id}': intent '{t.intent}' is not in playbook {playbook.id}",
+                    zh=f"turn '{t.id}'：话术 {playbook.id} 里没有 intent '{t.intent}'",
                 )
         self.scenario = scenario
         self.playbook = playbook

@@ -64,7 +64,7 @@ def _choose(scenarios: list, console, stdin: TextIO) -> object:
     answer = stdin.readline().strip()
     if answer.isdigit() and 1 <= int(answer) <= len(scenarios):
         return scenarios[int(answer) - 1]
-    raise CallassistError(f"rehearse: no scenario number {answer!r}")
+    raise CallassistError(f"rehearse: no scenario number {answer!r}", zh=f"rehearse：没有编号为 {answer!r} 的场景")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,11 +85,17 @@ def run(args: argparse.Namespace) -> int:
     if args.scenario:
         scenario = R.find_scenario(args.scenario, scenarios)
     elif not scenarios:
-        raise CallassistError("rehearse: no scenarios" + (f" for language {lang}" if lang else ""))
+        raise CallassistError(
+            "rehearse: no scenarios" + (f" for language {lang}" if lang else ""),
+            zh="rehearse：没有" + (f"语言为 {lang} 的" if lang else "") + "场景",
+        )
     elif stdin.isatty():
         scenario = _choose(scenarios, console, stdin)  # type: ignore[assignment]
     else:
-        raise CallassistError("rehearse: give --scenario ID when replies come from a pipe (see --list)")
+        raise CallassistError(
+            "rehearse: give --scenario ID when replies come from a pipe (see --list)",
+            zh="rehearse：回答来自管道时请用 --scenario ID 指定场景（见 --list）",
+        )
     if book is None:
         book = pb.load(language=scenario.playbook)
 

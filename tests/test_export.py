@@ -328,3 +328,33 @@ def test_export_counts_a_record_named_twice_once(tmp_path, monkeypatch):
     # The library functions do the same when given the same record twice.
     assert "根据 2 次通话记录" in render(mediation_doc([a, b, load(a.folder), b], "zh"), "md")
     assert len(json.loads(export([a, load(a.folder / ".")], "json"))["records"]) == 1
+
+
+def _locale(monkeypatch, lang: str) -> None:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", lang)
+
+
+def test_mediation_refusals_follow_the_locale(monkeypatch, capsys, tmp_path):
+    """Different lenders, a rehearsal, no such folder: Chinese under a Chinese locale, English unchanged otherwise."""
+    from callassist.cli import main
+
+    a = _pack_records(tmp_path / "a", lender="借呗", n=1)[0]
+    b = _pack_records(tmp_path / "b", lender="微粒贷", n=1)[0]
+    s = CallSession.start(tmp_path / "r", tiny_playbook(), matcher=StubMatcher(), mode="rehearsal", lender="借呗")
+    practice = s.close().folder
+    cases = [
+        ([a.folder, b.folder], "这些记录来自不同的机构：借呗（", "these records are from different lenders: 借呗 ("),
+        ([a.folder, practice], f"{practice}：是演练，不是真实通话", f"{practice}: is a rehearsal, not a real call"),
+        ([tmp_path / "nope"], f"{tmp_path / 'nope'}：没有这个通话记录文件夹", f"{tmp_path / 'nope'}: no such record"),
+    ]
+    for folders, chinese, english in cases:
+        argv = ["export", *map(str, folders), "--format", "mediation"]
+        _locale(monkeypatch, "zh_CN.UTF-8")
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"callassist: {chinese}") and len(err.splitlines()) == 1, err
+        _locale(monkeypatch, "C.UTF-8")
+        assert main(argv) == 2
+        assert capsys.readouterr().err.startswith(f"callassist: {english}")

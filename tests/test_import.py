@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -249,3 +250,52 @@ def test_import_cli_prints_the_warnings(tmp_path):
     p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert p.returncode == 0, p.stderr
     assert f"{log}:2：“老板”" in p.stderr and load(p.stdout.strip()).status == "verified"
+
+
+def _locale(monkeypatch, lang: str) -> None:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", lang)
+
+
+@pytest.mark.parametrize(
+    ("content", "english", "chinese"),
+    [
+        ("hello\nagent: hi\n", ":1: expected a line like 'agent: ...' or 'me: ...'", ":1：这一行没有说话人"),
+        ("# only a comment\n\n", ": no lines like 'agent: ...' or 'me: ...' found", "：没有找到"),
+        (None, ": file not found", "：文件不存在"),
+        (
+            b"agent: \xff\xfe\x80\n\xff",
+            ": not UTF-8 or GB18030 text (byte 7)",
+            "：不是 UTF-8 或 GB18030 编码的文本（字节偏移 7）",
+        ),
+        ("[25:99] agent: hi\n", ":1: '25:99' is not a time of day", ":1：“25:99”不是有效的时刻"),
+    ],
+)
+def test_import_errors_follow_the_locale(monkeypatch, capsys, tmp_path, content, english, chinese):
+    """The older import errors: Chinese under a Chinese locale, the English text unchanged otherwise; one line."""
+    from callassist.cli import main
+
+    log = tmp_path / "call.txt"
+    if isinstance(content, bytes):
+        log.write_bytes(content)
+    elif content is not None:
+        log.write_text(content, encoding="utf-8")
+    _locale(monkeypatch, "zh_CN.UTF-8")
+    assert main(["import", str(log), "--transcripts", str(tmp_path / "tr")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"callassist: {log}{chinese}") and len(err.splitlines()) == 1, err
+    assert not re.search(r"[a-z]{4} [a-z]{4}", err.replace(str(log), "")), err  # no English sentence left
+    _locale(monkeypatch, "C.UTF-8")
+    assert main(["import", str(log), "--transcripts", str(tmp_path / "tr")]) == 2
+    assert capsys.readouterr().err.startswith(f"callassist: {log}{english}")
+
+
+def test_started_that_is_not_a_time_is_chinese_when_the_locale_is(monkeypatch, capsys, tmp_path):
+    from callassist.cli import main
+
+    log = tmp_path / "call.txt"
+    log.write_text("agent: 你好\n", encoding="utf-8")
+    _locale(monkeypatch, "zh_CN.UTF-8")
+    assert main(["import", str(log), "--started", "soon", "--transcripts", str(tmp_path / "tr")]) == 2
+    assert capsys.readouterr().err.startswith("callassist: --started：'soon' 不是 ISO 格式的时间")

@@ -160,3 +160,17 @@ def test_profile_output_is_chinese_when_the_locale_is(monkeypatch, capsys):
     assert main(["profile"]) == 0
     out = capsys.readouterr().out
     assert "placeholders: {debt}=20,000.00" in out and "set values with: callassist profile --set" in out
+
+
+def test_unset_errors_name_unset(monkeypatch, capsys):
+    """`--unset foo` is refused naming --unset (not --set), in Chinese under a Chinese locale."""
+    _english(monkeypatch)
+    assert main(["profile", "--unset", "foo"]) == 2
+    assert capsys.readouterr().err.startswith("callassist: --unset: unknown profile key 'foo' (known: ")
+    _chinese(monkeypatch)
+    assert main(["profile", "--unset", "foo"]) == 2
+    assert capsys.readouterr().err.startswith("callassist: --unset：个人资料里没有 'foo' 这一项")
+    assert main(["profile", "--unset", "debt=1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("callassist: --unset 只写项名") and "debt=1" in err and "--set" not in err, err
+    assert main(["profile", "--unset", "debt"]) == 0  # a known key is cleared

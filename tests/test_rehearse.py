@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -633,6 +634,10 @@ def test_bad_scenario_file_names_file_line_and_problem(tmp_path, text, line, pro
     assert problem in msg
     assert msg.startswith(f"{path}:{line}: " if line else f"{path}: "), msg
     assert "\n" not in msg
+    # The same in Chinese, for a Chinese UI: file and line first, then a Chinese sentence.
+    zh = e.value.message(chinese=True)
+    assert zh.startswith(f"{path}:{line}：" if line else f"{path}："), zh
+    assert "\n" not in zh and re.search("[\u4e00-\u9fff]", zh.removeprefix(str(path))), zh
 
 
 def test_good_minimal_scenario_and_intent_checked_against_playbook(tmp_path, books):
@@ -780,3 +785,26 @@ def test_covered_points_are_the_ones_the_words_speak_to():
     covered = coach.covered_points(situation.points, "我没按时还是因为失业了，不是不想还", "zh", {})
     assert set(hardship) <= set(covered)
     assert coach.covered_points(situation.points, "好的", "zh", {}) == []
+
+
+def test_cli_scenario_errors_follow_the_locale(monkeypatch, capsys, isolated_dirs):
+    """Chinese under a Chinese locale (no such scenario, a bad scenario file), the English unchanged otherwise."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    code, _, err = run_cli(monkeypatch, capsys, ["rehearse", "--scenario", "nope"])
+    assert (
+        code == 2
+        and err.startswith("callassist: --scenario：没有 'nope' 这个场景（现有：")
+        and "zh-helpful-service" in err
+    )
+    code, _, err = run_cli(monkeypatch, capsys, ["rehearse"])
+    assert code == 2 and err.startswith("callassist: rehearse：") and "--scenario" in err
+    user = isolated_dirs / "config" / "scenarios"
+    user.mkdir(parents=True)
+    (user / "mine.toml").write_text(GOOD.replace('refuse = "c"', 'refuse = "c'), encoding="utf-8")
+    code, _, err = run_cli(monkeypatch, capsys, ["rehearse", "--list"])
+    assert code == 2 and err.startswith(f"callassist: {user / 'mine.toml'}:9：TOML 格式有误：") and err.count("\n") == 1
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    code, _, err = run_cli(monkeypatch, capsys, ["rehearse", "--list"])
+    assert code == 2 and err.startswith(f"callassist: {user / 'mine.toml'}:9: bad TOML: ")

@@ -132,3 +132,21 @@ def test_search_says_when_results_are_cut_off(tmp_path):
     assert len(search(root, "坐牢", limit=0)) == 203
     with Index(root) as idx:
         assert idx.count("坐牢") == 203 and len(idx.search("坐牢", 7)) == 7
+
+
+def test_list_names_broken_records_in_the_locales_language(tmp_path, monkeypatch, capsys):
+    from callassist.cli import main
+
+    bad = make_record(tmp_path, lender="微粒贷")
+    j = bad / "journal.jsonl"
+    j.write_bytes(j.read_bytes().replace("分期".encode(), "分文".encode(), 1))
+    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert main(["list", "--transcripts", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"{bad.name}：第 ") and "changed" not in err and len(err.splitlines()) == 1, err
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert main(["list", "--transcripts", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"{bad.name}: line ") and "changed" in err, err

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from callassist.record.paths import FILE_MODE, RecordError, os_problem
+from callassist.record.paths import FILE_MODE, RecordError, os_problem, os_problem_zh
 
 
 def ui_lang() -> str:
@@ -121,7 +121,9 @@ def _write_output(path: Path, text: str) -> None:
             tmp.unlink()
         except OSError:
             pass
-        raise RecordError(f"{path}: cannot write the export: {os_problem(e)}") from None
+        raise RecordError(
+            f"{path}: cannot write the export: {os_problem(e)}", zh=f"{path}：无法写入导出的文件：{os_problem_zh(e)}"
+        ) from None
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -139,7 +141,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     records = [load(folder) for folder in folders.values()]
     for rec in records:
         if rec.header is None and not rec.journal_size:  # no journal to read at all
-            raise RecordError(f"{rec.journal}: cannot be exported: {rec.summary_line()}")
+            raise RecordError(
+                f"{rec.journal}: cannot be exported: {rec.summary_line()}",
+                zh=f"{rec.journal}：无法导出：{rec.summary_line('zh')}",
+            )
         if chain_broken(rec) and not args.allow_broken:
             raise RecordError(refusal(rec))
     for rec in records:
@@ -165,7 +170,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         _out(text)
     else:
         _write_output(out, text)
-        _err(f"wrote {out}")
+        _err(f"已写入 {out}" if ui_lang() == "zh" else f"wrote {out}")
     return 0
 
 
@@ -239,7 +244,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
     _out(_table(rows))
     broken = [r for r in records if r.status == "broken"]
     for r in broken:
-        _err(f"{r.folder.name}: {r.problem}")
+        _err(f"{r.folder.name}：{r.problem_zh or r.problem}" if zh else f"{r.folder.name}: {r.problem}")
     return 0
 
 
@@ -249,13 +254,16 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
     text = " ".join(args.text).strip()
     if not text:
-        raise RecordError("search: give the text to look for")
+        raise RecordError("search: give the text to look for", zh="search：请给出要查找的内容")
     root = _root(args)
     lang = ui_lang()
     zh = lang == "zh"
     limit = args.limit
     if limit < 0:
-        raise RecordError(f"--limit: {limit} is not a number of lines (0 shows all)")
+        raise RecordError(
+            f"--limit: {limit} is not a number of lines (0 shows all)",
+            zh=f"--limit：{limit} 不是有效的条数（0 表示全部）",
+        )
     with Index(root) as idx:
         idx.refresh()
         hits = idx.search(text, limit)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from callassist.record.paths import FILE_MODE, RecordError, RecordWriteError, os_problem
+from callassist.record.paths import FILE_MODE, RecordError, RecordWriteError, os_problem, os_problem_zh
 
 SPEAKER_WORDS = {
     "agent": "agent",
@@ -95,11 +95,16 @@ def parse_log(
         else:
             raise LogImportError(
                 f"{path}:{n}: expected a line like 'agent: ...' or 'me: ...' (optionally '[14:03:12] ' first), "
-                f"got {line[:40]!r}"
+                f"got {line[:40]!r}",
+                zh=f"{path}:{n}：这一行没有说话人：“{line[:40]}”；每条应写成 '对方：…' 或 '我：…'"
+                "（前面可以加时间，如 '[14:03:12] '）",
             )
     out = [e for e in out if e.text]
     if not out:
-        raise LogImportError(f"{path}: no lines like 'agent: ...' or 'me: ...' found")
+        raise LogImportError(
+            f"{path}: no lines like 'agent: ...' or 'me: ...' found",
+            zh=f"{path}：没有找到 '对方：…' 或 '我：…'（'agent: ...'、'me: ...'）这样的行",
+        )
     return out
 
 
@@ -130,7 +135,8 @@ def parse_started(value: str) -> datetime:
         dt = datetime.fromisoformat(value.strip())
     except ValueError:
         raise LogImportError(
-            f"--started: {value!r} is not an ISO time (e.g. 2026-11-20T14:03 or 2026-11-20 14:03:00+08:00)"
+            f"--started: {value!r} is not an ISO time (e.g. 2026-11-20T14:03 or 2026-11-20 14:03:00+08:00)",
+            zh=f"--started：{value!r} 不是 ISO 格式的时间（例如 2026-11-20T14:03 或 2026-11-20 14:03:00+08:00）",
         ) from None
     return dt if dt.tzinfo else dt.astimezone()
 
@@ -156,7 +162,10 @@ def assign_times(entries: list[LogLine], started: datetime, path: str) -> list[d
         try:
             t = _stamp_time(e.stamp, day)
         except ValueError:
-            raise LogImportError(f"{path}:{e.lineno}: {e.stamp!r} is not a time of day") from None
+            raise LogImportError(
+                f"{path}:{e.lineno}: {e.stamp!r} is not a time of day",
+                zh=f"{path}:{e.lineno}：“{e.stamp}”不是有效的时刻",
+            ) from None
         if last is not None and t < last - timedelta(hours=12) and not (" " in e.stamp or "T" in e.stamp):
             day = day + timedelta(days=1)  # the call went past midnight
             t = t + timedelta(days=1)
@@ -201,16 +210,21 @@ def import_log(
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise LogImportError(f"{path}: file not found") from None
+        raise LogImportError(f"{path}: file not found", zh=f"{path}：文件不存在") from None
     except OSError as e:
-        raise LogImportError(f"{path}: cannot read: {os_problem(e)}") from None
+        raise LogImportError(
+            f"{path}: cannot read: {os_problem(e)}", zh=f"{path}：无法读取：{os_problem_zh(e)}"
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         try:
             text = raw.decode("gb18030")  # logs saved by Chinese Windows editors
         except UnicodeDecodeError as e:
-            raise LogImportError(f"{path}: not UTF-8 or GB18030 text (byte {e.start})") from None
+            raise LogImportError(
+                f"{path}: not UTF-8 or GB18030 text (byte {e.start})",
+                zh=f"{path}：不是 UTF-8 或 GB18030 编码的文本（字节偏移 {e.start}）",
+            ) from None
     warnings: list[str] = []
     entries = parse_log(text, str(path), warnings=warnings, lang=lang)
     if started:
@@ -303,4 +317,7 @@ def _copy(data: bytes, dest: Path) -> None:
             f.flush()
             os.fsync(f.fileno())
     except OSError as e:
-        raise RecordWriteError(f"{dest}: cannot copy the log into the record: {os_problem(e)}") from None
+        raise RecordWriteError(
+            f"{dest}: cannot copy the log into the record: {os_problem(e)}",
+            zh=f"{dest}：无法把日志复制进通话记录：{os_problem_zh(e)}",
+        ) from None

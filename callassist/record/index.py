@@ -15,14 +15,14 @@ from pathlib import Path
 from callassist.record.paths import FILE_MODE, INDEX_NAME, JOURNAL, record_dirs
 from callassist.record.verify import OPEN, Record, load
 
-SCHEMA = "3"
+SCHEMA = "4"
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS records(
     folder TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, status TEXT, problem TEXT,
     started TEXT, lender TEXT, direction TEXT, mode TEXT, agent TEXT, language TEXT,
     duration REAL, events INTEGER, utterances INTEGER, alerts INTEGER, final_digest TEXT,
-    first_row INTEGER, last_row INTEGER);
+    first_row INTEGER, last_row INTEGER, problem_zh TEXT);
 CREATE VIRTUAL TABLE IF NOT EXISTS lines USING fts5(
     norm, text UNINDEXED, folder UNINDEXED, seq UNINDEXED, at UNINDEXED, kind UNINDEXED, speaker UNINDEXED,
     tokenize='trigram');
@@ -47,6 +47,8 @@ class Summary:
     status: str
     problem: str
     final_digest: str
+    problem_zh: str = ""
+    """The problem in Chinese (for a Chinese UI)."""
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,7 @@ class Index:
                 next_row += len(rows)
                 agent = rec.agent
                 db.execute(
-                    "INSERT INTO records VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO records VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         name,
                         st.st_size,
@@ -237,6 +239,7 @@ class Index:
                         rec.final_digest,
                         first,
                         next_row - 1,
+                        rec.summary_line("zh"),
                     ),
                 )
             db.commit()
@@ -264,7 +267,7 @@ class Index:
         """Every record, oldest first."""
         rows = self.db.execute(
             "SELECT folder, started, lender, direction, mode, agent, language, duration, events, utterances, "
-            "alerts, status, problem, final_digest FROM records ORDER BY started, folder"
+            "alerts, status, problem, final_digest, problem_zh FROM records ORDER BY started, folder"
         ).fetchall()
         return [Summary(self.root / r[0], *r[1:]) for r in rows]
 

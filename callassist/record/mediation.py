@@ -30,19 +30,29 @@ def _norm(name: str) -> str:
 def check_same_lender(records: Sequence[Record]) -> str:
     """The one lender of the records; RecordError if they name different lenders or include a rehearsal."""
     if not records:
-        raise RecordError("give at least one record for a mediation pack")
+        raise RecordError("give at least one record for a mediation pack", zh="调解材料包至少需要一条通话记录")
     for r in records:
         if (r.header or {}).get("mode") == "rehearsal":
-            raise RecordError(f"{r.folder}: is a rehearsal, not a real call; leave it out of the pack")
+            raise RecordError(
+                f"{r.folder}: is a rehearsal, not a real call; leave it out of the pack",
+                zh=f"{r.folder}：是演练，不是真实通话；请不要放进材料包",
+            )
         if r.header is None:
-            raise RecordError(f"{r.folder}: cannot be read ({r.summary_line()}); leave it out of the pack")
+            raise RecordError(
+                f"{r.folder}: cannot be read ({r.summary_line()}); leave it out of the pack",
+                zh=f"{r.folder}：无法读取（{r.summary_line('zh')}）；请不要放进材料包",
+            )
     seen: dict[str, tuple[str, Record]] = {}
     for r in records:
         if r.lender.strip():
             seen.setdefault(_norm(r.lender), (r.lender.strip(), r))
     if len(seen) > 1:
         names = "; ".join(f"{name} ({rec.folder})" for name, rec in seen.values())
-        raise RecordError(f"these records are from different lenders: {names}. A pack is for one lender")
+        names_zh = "；".join(f"{name}（{rec.folder}）" for name, rec in seen.values())
+        raise RecordError(
+            f"these records are from different lenders: {names}. A pack is for one lender",
+            zh=f"这些记录来自不同的机构：{names_zh}。一份材料包只针对一家机构",
+        )
     return next(iter(seen.values()))[0] if seen else ""
 
 

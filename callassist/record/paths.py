@@ -33,8 +33,8 @@ class RecordWriteError(RecordError):
     match: object | None
     """For CallSession.utterance: the match, so the suggestion can still be shown."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
+    def __init__(self, message: str, zh: str | None = None):
+        super().__init__(message, zh=zh)
         self.written = []
         self.event = None
         self.match = None
@@ -55,6 +55,19 @@ def os_problem(e: OSError) -> str:
     return e.strerror or str(e)
 
 
+def os_problem_zh(e: OSError) -> str:
+    """os_problem in Chinese (the system's own words for errors it has no Chinese for)."""
+    known = {
+        errno.ENOSPC: "磁盘已满",
+        errno.EDQUOT: "超出了磁盘配额",
+        errno.EACCES: "没有权限（文件夹不可写）",
+        errno.EPERM: "没有权限（文件夹不可写）",
+        errno.EROFS: "文件系统是只读的",
+        errno.ENOTDIR: "路径中有一段是文件，不是文件夹",
+    }
+    return known.get(e.errno or 0) or e.strerror or str(e)
+
+
 def config_file() -> Path:
     """The optional config.toml in the config dir (its `transcripts` key sets the records folder)."""
     return locations.config_dir() / "config.toml"
@@ -72,12 +85,15 @@ def transcripts_root(override: str | os.PathLike[str] | None = None) -> Path:
     except FileNotFoundError:
         return locations.transcripts_dir()
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-        raise RecordError(f"{cfg}: cannot read the config file: {e}") from None
+        raise RecordError(f"{cfg}: cannot read the config file: {e}", zh=f"{cfg}：无法读取配置文件：{e}") from None
     value = data.get("transcripts")
     if value is None:
         return locations.transcripts_dir()
     if not isinstance(value, str) or not value.strip():
-        raise RecordError(f"{cfg}: 'transcripts' must be a folder path (a non-empty string)")
+        raise RecordError(
+            f"{cfg}: 'transcripts' must be a folder path (a non-empty string)",
+            zh=f"{cfg}：'transcripts' 必须是文件夹路径（非空的文字）",
+        )
     path = Path(value).expanduser()
     return path if path.is_absolute() else cfg.parent / path
 
@@ -87,11 +103,14 @@ def ensure_private_dir(path: Path) -> Path:
     try:
         path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     except OSError as e:
-        raise RecordWriteError(f"{path}: cannot create the records folder: {os_problem(e)}") from None
+        raise RecordWriteError(
+            f"{path}: cannot create the records folder: {os_problem(e)}",
+            zh=f"{path}：无法创建通话记录文件夹：{os_problem_zh(e)}",
+        ) from None
     if not path.is_dir():
-        raise RecordWriteError(f"{path}: is not a folder")
+        raise RecordWriteError(f"{path}: is not a folder", zh=f"{path}：不是文件夹")
     if not os.access(path, os.W_OK | os.X_OK):
-        raise RecordWriteError(f"{path}: the records folder is not writable")
+        raise RecordWriteError(f"{path}: the records folder is not writable", zh=f"{path}：通话记录文件夹不可写")
     return path
 
 
@@ -120,12 +139,15 @@ def new_record_dir(root: Path, started: datetime, lender: str = "", mode: str = 
         except FileExistsError:
             continue
         except OSError as e:
-            raise RecordWriteError(f"{path}: cannot create the record folder: {os_problem(e)}") from None
+            raise RecordWriteError(
+                f"{path}: cannot create the record folder: {os_problem(e)}",
+                zh=f"{path}：无法创建这次通话的记录文件夹：{os_problem_zh(e)}",
+            ) from None
         with contextlib.suppress(OSError):
             os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
         fsync_dir(root)  # the folder's name survives a power cut along with the journal inside it
         return path
-    raise RecordWriteError(f"{root}: too many records named {base}")
+    raise RecordWriteError(f"{root}: too many records named {base}", zh=f"{root}：名为 {base} 的记录太多了")
 
 
 def fsync_dir(path: Path) -> None:
@@ -155,7 +177,10 @@ def record_dirs(root: Path) -> list[Path]:
     except FileNotFoundError:
         return []
     except OSError as e:
-        raise RecordError(f"{root}: cannot list the records folder: {os_problem(e)}") from None
+        raise RecordError(
+            f"{root}: cannot list the records folder: {os_problem(e)}",
+            zh=f"{root}：无法列出通话记录文件夹的内容：{os_problem_zh(e)}",
+        ) from None
     out = []
     for e in entries:
         if e.name.startswith(".") or not e.is_dir(follow_symlinks=False):
@@ -172,4 +197,4 @@ def resolve_record(arg: str, root: Path | None = None) -> Path:
         return p.parent if p.is_file() else p
     if root is not None and not p.is_absolute() and (root / p).exists():
         return root / p
-    raise RecordError(f"{arg}: no such record folder")
+    raise RecordError(f"{arg}: no such record folder", zh=f"{arg}：没有这个通话记录文件夹")
