@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from callassist import __version__
 from callassist.errors import CallassistError
-from callassist.help_zh import prefers_chinese
+from callassist.help_zh import ChineseArgumentParser, prefers_chinese
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -109,8 +109,10 @@ def _add_optional_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """All subcommands and their options; the help is in Chinese when the locale is (help_zh.py)."""
-    p = argparse.ArgumentParser(
+    """All subcommands and their options; the help and argparse's error line are in Chinese when the locale is
+    (help_zh.py)."""
+    chinese = prefers_chinese()
+    p = (ChineseArgumentParser if chinese else argparse.ArgumentParser)(
         prog="callassist",
         description="Talking points, prepared answers, alerts and a tamper-evident record for repayment calls.",
     )
@@ -144,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="a short tour of the playbook, the matcher and the planner")
     d.set_defaults(func=_cmd_demo)
-    if prefers_chinese():
+    if chinese:
         from callassist.help_zh import translate
 
         translate(p)

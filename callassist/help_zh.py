@@ -1,5 +1,5 @@
-"""Chinese command-line help: whether the locale asks for Chinese, the Chinese of every English help text, and a
-help formatter with Chinese headings that wraps by display width.
+"""Chinese command-line help: whether the locale asks for Chinese, the Chinese of every English help text, a
+help formatter with Chinese headings that wraps by display width, and a parser whose error line is Chinese.
 
 The English texts stay in the code where the options are defined; `translate` swaps them for the Chinese below
 after the parser is built. A help text missing here stays English (tests/test_cli_help.py fails on it).
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 from collections.abc import Iterator, Mapping
 from itertools import pairwise
 from typing import Any
@@ -189,6 +190,16 @@ class ChineseHelpFormatter(argparse.HelpFormatter):
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         return "\n".join(indent + line for line in self._split_lines(text, width - len(indent)))
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """The parser `callassist` builds under a Chinese locale: argparse's error line starts "callassist plan: 错误："
+    (the detail after it is argparse's own, in English); the usage above it and exit status 2 as argparse has them.
+    Subcommand parsers are of the same class (add_subparsers uses the parent's class)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: 错误：{message}\n")
 
 
 def help_slots(parser: argparse.ArgumentParser, name: str | None = None) -> Iterator[tuple[str, Any, str]]:

@@ -131,3 +131,24 @@ def test_chinese_help_wraps_by_display_width(monkeypatch, capsys):
 )
 def test_prefers_chinese(env, zh):
     assert help_zh.prefers_chinese(env) is zh
+
+
+@pytest.mark.parametrize(
+    ("lang", "argv", "line"),
+    [
+        ("zh_CN.UTF-8", ["plan", "--debt", "x"], "callassist plan: 错误：argument --debt: invalid float value: 'x'"),
+        ("C.UTF-8", ["plan", "--debt", "x"], "callassist plan: error: argument --debt: invalid float value: 'x'"),
+        ("zh_CN.UTF-8", ["nosuch"], "callassist: 错误：argument COMMAND: invalid choice: 'nosuch'"),
+        ("zh_CN.UTF-8", ["import"], "callassist import: 错误：the following arguments are required: LOGFILE"),
+    ],
+)
+def test_argparse_error_line_follows_the_locale(monkeypatch, capsys, lang, argv, line):
+    """argparse's own error: the prefix in Chinese under a Chinese locale (its detail as argparse says it), the
+    usage above it, exit status 2; English unchanged otherwise."""
+    _locale(monkeypatch, lang)
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("用法：" if lang.startswith("zh") else "usage:"), err
+    assert err.splitlines()[-1].startswith(line), err
