@@ -70,6 +70,9 @@ HELP_ZH: dict[str, str] = {
     "the lender or platform": "贷款机构或平台",
     "the agent's name": "对方（客服或催收员）的名字",
     "when the call started, e.g. 2026-11-20T14:03": "通话开始的时间，例如 2026-11-20T14:03",
+    "who placed the call: incoming (they called you), outgoing (you called them) or unknown (the default)": (
+        "谁打的电话：incoming（对方打来）、outgoing（你打过去）或 unknown（不清楚，默认）"
+    ),
     "a record for people (md, html, json, txt) or a mediation / complaint pack": (
         "导出通话记录（md、html、json、txt），或生成调解／投诉材料包"
     ),

@@ -299,3 +299,43 @@ def test_started_that_is_not_a_time_is_chinese_when_the_locale_is(monkeypatch, c
     _locale(monkeypatch, "zh_CN.UTF-8")
     assert main(["import", str(log), "--started", "soon", "--transcripts", str(tmp_path / "tr")]) == 2
     assert capsys.readouterr().err.startswith("callassist: --started：'soon' 不是 ISO 格式的时间")
+
+
+@pytest.mark.parametrize(("direction", "incoming", "night"), [("incoming", "1", "1"), ("unknown", "0", "0")])
+def test_import_direction_counts_a_night_call_in_the_mediation_pack(
+    monkeypatch, capsys, tmp_path, direction, incoming, night
+):
+    """`import --direction incoming`: a call logged at 23:58 is an incoming call at night in the mediation pack;
+    with the default (unknown) it is neither."""
+    from callassist.cli import main
+    from callassist.record.doc import render
+    from callassist.record.mediation import mediation_doc
+
+    log = tmp_path / "call.txt"
+    log.write_text("[23:58:00] 对方：你好，这里是借呗\n[23:59:10] 我：现在太晚了，请白天再打\n", encoding="utf-8")
+    argv = ["import", str(log), "--lender", "借呗", "--started", "2026-11-20", "--transcripts", str(tmp_path / "tr")]
+    if direction != "unknown":
+        argv += ["--direction", direction]
+    _locale(monkeypatch, "C.UTF-8")
+    assert main(argv) == 0, capsys.readouterr().err
+    rec = load(capsys.readouterr().out.strip())
+    assert rec.header["direction"] == direction and rec.started.hour == 23
+    md = render(mediation_doc([rec], "zh"), "md")
+    assert re.search(rf"^\| 2026-11-20 \| 1 \| {incoming} \| {night} \|", md, re.MULTILINE), md
+    assert ("22:00–08:00 来电（" in md) is (direction == "incoming")
+
+
+def test_import_direction_is_one_of_the_record_values(monkeypatch, capsys, tmp_path):
+    from callassist.cli import main
+
+    _locale(monkeypatch, "C.UTF-8")
+    with pytest.raises(SystemExit) as e:
+        main(["import", str(tmp_path / "call.txt"), "--direction", "in"])
+    assert e.value.code == 2 and "invalid choice: 'in'" in capsys.readouterr().err
+    from callassist.cli import build_parser
+    from callassist.session import DIRECTIONS
+
+    imp = build_parser().parse_args(["import", "x"])
+    assert imp.direction == "unknown"  # the default: records made before --direction existed are unchanged
+    sub = next(a for a in build_parser()._actions if a.dest == "command").choices["import"]
+    assert tuple(next(a for a in sub._actions if a.dest == "direction").choices) == DIRECTIONS

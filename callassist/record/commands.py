@@ -85,7 +85,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     lang = ui_lang()
     result = import_log(
-        args.logfile, _root(args), lender=args.lender or "", agent=args.agent or "", started=args.started, lang=lang
+        args.logfile,
+        _root(args),
+        lender=args.lender or "",
+        agent=args.agent or "",
+        started=args.started,
+        direction=args.direction,
+        lang=lang,
     )
     zh = lang == "zh"
     for warning in result.warnings:
@@ -320,6 +326,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--lender", metavar="NAME", help="the lender or platform")
     i.add_argument("--agent", metavar="NAME", help="the agent's name")
     i.add_argument("--started", metavar="ISO-TIME", help="when the call started, e.g. 2026-11-20T14:03")
+    i.add_argument(
+        "--direction",
+        choices=["outgoing", "incoming", "unknown"],  # session.DIRECTIONS, the values of a record's header
+        default="unknown",
+        help="who placed the call: incoming (they called you), outgoing (you called them) or unknown (the default)",
+    )
     _transcripts_option(i)
     i.set_defaults(func=_cmd_import)
 

@@ -194,13 +194,16 @@ def import_log(
     lender: str = "",
     agent: str = "",
     started: str | None = None,
+    direction: str = "unknown",
     playbook=None,
     matcher=None,
     lang: str = "en",
 ) -> Imported:
     """Import a log file as a record (mode 'import'); returns where it went.
 
-    lang ('zh' or 'en') is the language of the warnings in the result; errors carry both (LogImportError.zh)."""
+    direction is who placed the call, as in a live record's header: 'incoming' (they called), 'outgoing' (you
+    called) or 'unknown'. lang ('zh' or 'en') is the language of the warnings in the result; errors carry both
+    (LogImportError.zh)."""
     from callassist import playbook as pb
     from callassist import profile as prof
     from callassist.session import CallSession
@@ -272,7 +275,7 @@ def import_log(
         values=values,
         lender=lender,
         agent_name=agent,
-        direction="unknown",
+        direction=direction,
         mode="import",
         started_at=start,
         source=source_info,
