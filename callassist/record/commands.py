@@ -363,7 +363,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
     s = sub.add_parser("search", help="find lines in all records (Chinese substrings included)")
     s.add_argument("text", nargs="+", metavar="TEXT", help="what to look for")
-    # No help text yet: the help test needs its Chinese in help_zh.py, which is being edited elsewhere.
-    s.add_argument("--limit", type=int, default=200, metavar="N", help="show at most N lines (default 200; 0 shows all)")
+    s.add_argument(
+        "--limit", type=int, default=200, metavar="N", help="show at most N lines (default 200; 0 shows all)"
+    )
     _transcripts_option(s)
     s.set_defaults(func=_cmd_search)
