@@ -10,13 +10,7 @@ from rich.cells import cell_len
 
 from callassist import help_zh
 from callassist.cli import build_parser, main
-
-
-def _locale(monkeypatch, lang: str, columns: int = 200) -> None:
-    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("LANG", lang)
-    monkeypatch.setenv("COLUMNS", str(columns))  # wide enough that no help line is wrapped
+from tests.locale_support import set_locale
 
 
 def _help(capsys, *argv: str) -> str:
@@ -27,7 +21,7 @@ def _help(capsys, *argv: str) -> str:
 
 
 def test_chinese_locale_gives_chinese_help(monkeypatch, capsys):
-    _locale(monkeypatch, "zh_CN.UTF-8")
+    set_locale(monkeypatch, "zh_CN.UTF-8")
     top = _help(capsys)
     assert top.startswith("用法：callassist [-h] [--version] COMMAND ...")
     assert "协商还款通话助手" in top
@@ -50,7 +44,7 @@ def test_chinese_locale_gives_chinese_help(monkeypatch, capsys):
 
 
 def test_english_locale_keeps_the_english_help(monkeypatch, capsys):
-    _locale(monkeypatch, "C.UTF-8")
+    set_locale(monkeypatch, "C.UTF-8")
     top = _help(capsys)
     assert top.startswith("usage: callassist [-h] [--version] COMMAND ...")
     assert "Talking points, prepared answers, alerts and a tamper-evident record for repayment calls." in top
@@ -68,7 +62,7 @@ def test_english_locale_keeps_the_english_help(monkeypatch, capsys):
 
 def test_every_help_text_has_chinese(monkeypatch):
     """A new option or command whose help has no entry in help_zh.HELP_ZH fails here, named."""
-    _locale(monkeypatch, "C.UTF-8")
+    set_locale(monkeypatch, "C.UTF-8")
     missing = [
         f"{where}: {getattr(obj, attr)!r}"
         for where, obj, attr in help_zh.help_slots(build_parser())
@@ -80,14 +74,14 @@ def test_every_help_text_has_chinese(monkeypatch):
 
 
 def test_no_unused_chinese_entries(monkeypatch):
-    _locale(monkeypatch, "C.UTF-8")
+    set_locale(monkeypatch, "C.UTF-8")
     used = {getattr(obj, attr) for _where, obj, attr in help_zh.help_slots(build_parser())}
     assert sorted(set(help_zh.HELP_ZH) - used) == []
 
 
 def test_chinese_help_of_every_command_formats(monkeypatch):
     """Every parser's help renders in Chinese (so `%` in the Chinese is well formed) and no English text is left."""
-    _locale(monkeypatch, "zh_CN.UTF-8")
+    set_locale(monkeypatch, "zh_CN.UTF-8")
     for p in help_zh.parsers(build_parser()):
         text = p.format_help()
         assert text.startswith("用法：")
@@ -96,14 +90,14 @@ def test_chinese_help_of_every_command_formats(monkeypatch):
 
 
 def test_chinese_plan_help_shows_the_default_cap(monkeypatch, capsys):
-    _locale(monkeypatch, "zh_CN.UTF-8")
+    set_locale(monkeypatch, "zh_CN.UTF-8")
     out = _help(capsys, "plan")
     assert re.search(r"^  --cap CAP +收入中用来还这笔债的比例（默认 0\.3）$", out, re.MULTILINE), out
     assert re.search(r"^  --lang \{zh,en\} +输出语言（默认 zh）$", out, re.MULTILINE), out
 
 
 def test_chinese_help_wraps_by_display_width(monkeypatch, capsys):
-    _locale(monkeypatch, "zh_CN.UTF-8", columns=60)
+    set_locale(monkeypatch, "zh_CN.UTF-8", columns=60)
     out = _help(capsys, "export")
     lines = out.splitlines()
     body = lines[lines.index("") :]  # the usage may overflow in English too: an option group is never split
@@ -142,10 +136,10 @@ def test_prefers_chinese(env, zh):
         ("zh_CN.UTF-8", ["import"], "callassist import: 错误：the following arguments are required: LOGFILE"),
     ],
 )
-def test_argparse_error_line_follows_the_locale(monkeypatch, capsys, lang, argv, line):
+def test_argparse_error_line_follows_theset_locale(monkeypatch, capsys, lang, argv, line):
     """argparse's own error: the prefix in Chinese under a Chinese locale (its detail as argparse says it), the
     usage above it, exit status 2; English unchanged otherwise."""
-    _locale(monkeypatch, lang)
+    set_locale(monkeypatch, lang)
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2

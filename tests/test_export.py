@@ -17,6 +17,7 @@ from callassist.record.export import export
 from callassist.record.mediation import check_same_lender, mediation_doc
 from callassist.record.redact import redact
 from callassist.session import CallSession
+from tests.locale_support import set_locale
 from tests.record_helpers import CST, StubMatcher, make_record, tiny_playbook
 
 
@@ -330,13 +331,7 @@ def test_export_counts_a_record_named_twice_once(tmp_path, monkeypatch):
     assert len(json.loads(export([a, load(a.folder / ".")], "json"))["records"]) == 1
 
 
-def _locale(monkeypatch, lang: str) -> None:
-    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("LANG", lang)
-
-
-def test_mediation_refusals_follow_the_locale(monkeypatch, capsys, tmp_path):
+def test_mediation_refusals_follow_theset_locale(monkeypatch, capsys, tmp_path):
     """Different lenders, a rehearsal, no such folder: Chinese under a Chinese locale, English unchanged otherwise."""
     from callassist.cli import main
 
@@ -351,10 +346,10 @@ def test_mediation_refusals_follow_the_locale(monkeypatch, capsys, tmp_path):
     ]
     for folders, chinese, english in cases:
         argv = ["export", *map(str, folders), "--format", "mediation"]
-        _locale(monkeypatch, "zh_CN.UTF-8")
+        set_locale(monkeypatch, "zh_CN.UTF-8")
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"callassist: {chinese}") and len(err.splitlines()) == 1, err
-        _locale(monkeypatch, "C.UTF-8")
+        set_locale(monkeypatch, "C.UTF-8")
         assert main(argv) == 2
         assert capsys.readouterr().err.startswith(f"callassist: {english}")

@@ -15,6 +15,7 @@ from callassist import playbook as pb
 from callassist.matcher import Matcher
 from callassist.record import load
 from callassist.record.importer import LogImportError, assign_times, import_log, parse_log, parse_started
+from tests.locale_support import set_locale
 from tests.record_helpers import CST
 
 LOG = """\
@@ -252,12 +253,6 @@ def test_import_cli_prints_the_warnings(tmp_path):
     assert f"{log}:2：“老板”" in p.stderr and load(p.stdout.strip()).status == "verified"
 
 
-def _locale(monkeypatch, lang: str) -> None:
-    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("LANG", lang)
-
-
 @pytest.mark.parametrize(
     ("content", "english", "chinese"),
     [
@@ -272,7 +267,7 @@ def _locale(monkeypatch, lang: str) -> None:
         ("[25:99] agent: hi\n", ":1: '25:99' is not a time of day", ":1：“25:99”不是有效的时刻"),
     ],
 )
-def test_import_errors_follow_the_locale(monkeypatch, capsys, tmp_path, content, english, chinese):
+def test_import_errors_follow_theset_locale(monkeypatch, capsys, tmp_path, content, english, chinese):
     """The older import errors: Chinese under a Chinese locale, the English text unchanged otherwise; one line."""
     from callassist.cli import main
 
@@ -281,12 +276,12 @@ def test_import_errors_follow_the_locale(monkeypatch, capsys, tmp_path, content,
         log.write_bytes(content)
     elif content is not None:
         log.write_text(content, encoding="utf-8")
-    _locale(monkeypatch, "zh_CN.UTF-8")
+    set_locale(monkeypatch, "zh_CN.UTF-8")
     assert main(["import", str(log), "--transcripts", str(tmp_path / "tr")]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"callassist: {log}{chinese}") and len(err.splitlines()) == 1, err
     assert not re.search(r"[a-z]{4} [a-z]{4}", err.replace(str(log), "")), err  # no English sentence left
-    _locale(monkeypatch, "C.UTF-8")
+    set_locale(monkeypatch, "C.UTF-8")
     assert main(["import", str(log), "--transcripts", str(tmp_path / "tr")]) == 2
     assert capsys.readouterr().err.startswith(f"callassist: {log}{english}")
 
@@ -296,7 +291,7 @@ def test_started_that_is_not_a_time_is_chinese_when_the_locale_is(monkeypatch, c
 
     log = tmp_path / "call.txt"
     log.write_text("agent: 你好\n", encoding="utf-8")
-    _locale(monkeypatch, "zh_CN.UTF-8")
+    set_locale(monkeypatch, "zh_CN.UTF-8")
     assert main(["import", str(log), "--started", "soon", "--transcripts", str(tmp_path / "tr")]) == 2
     assert capsys.readouterr().err.startswith("callassist: --started：'soon' 不是 ISO 格式的时间")
 
@@ -316,7 +311,7 @@ def test_import_direction_counts_a_night_call_in_the_mediation_pack(
     argv = ["import", str(log), "--lender", "借呗", "--started", "2026-11-20", "--transcripts", str(tmp_path / "tr")]
     if direction != "unknown":
         argv += ["--direction", direction]
-    _locale(monkeypatch, "C.UTF-8")
+    set_locale(monkeypatch, "C.UTF-8")
     assert main(argv) == 0, capsys.readouterr().err
     rec = load(capsys.readouterr().out.strip())
     assert rec.header["direction"] == direction and rec.started.hour == 23
@@ -328,7 +323,7 @@ def test_import_direction_counts_a_night_call_in_the_mediation_pack(
 def test_import_direction_is_one_of_the_record_values(monkeypatch, capsys, tmp_path):
     from callassist.cli import main
 
-    _locale(monkeypatch, "C.UTF-8")
+    set_locale(monkeypatch, "C.UTF-8")
     with pytest.raises(SystemExit) as e:
         main(["import", str(tmp_path / "call.txt"), "--direction", "in"])
     assert e.value.code == 2 and "invalid choice: 'in'" in capsys.readouterr().err

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from callassist.plan import PlanError, cents, make_plan, months_needed
+from tests.locale_support import set_locale
 
 
 @pytest.mark.parametrize(
@@ -101,12 +102,6 @@ def test_plan_cli_prints_figures_and_errors_cleanly():
     assert len(bad.stderr.strip().splitlines()) == 1
 
 
-def _locale(monkeypatch, lang: str) -> None:
-    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("LANG", lang)
-
-
 @pytest.mark.parametrize(
     ("lang", "argv", "expected"),
     [
@@ -120,7 +115,7 @@ def test_plan_errors_follow_the_language(monkeypatch, capsys, lang, argv, expect
     """Chinese when the locale is (or --lang zh says so), the English text unchanged otherwise; one line."""
     from callassist.cli import main
 
-    _locale(monkeypatch, lang)
+    set_locale(monkeypatch, lang)
     assert main(["plan", "--debt", "-1", "--apr", "18", "--periods", "12", *argv]) == 2
     assert capsys.readouterr().err == expected
 

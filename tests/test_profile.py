@@ -9,14 +9,7 @@ import pytest
 from callassist import locations
 from callassist import profile as prof
 from callassist.cli import main
-
-
-def _english(monkeypatch) -> None:
-    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    monkeypatch.setenv("COLUMNS", "200")
-
+from tests.locale_support import set_locale
 
 BAD_VALUES = [
     ("cap", "1.5"),
@@ -37,7 +30,7 @@ BAD_VALUES = [
 
 @pytest.mark.parametrize(("key", "value"), BAD_VALUES)
 def test_set_refuses_what_the_planner_refuses_and_leaves_the_file_alone(monkeypatch, capsys, key, value):
-    _english(monkeypatch)
+    set_locale(monkeypatch, "C.UTF-8")
     assert main(["profile", "--set", "debt=20000", "--set", "income=6000", "--set", "periods=24"]) == 0
     path = locations.profile_path()
     before = path.read_bytes()
@@ -63,7 +56,7 @@ def test_set_refuses_what_the_planner_refuses_and_leaves_the_file_alone(monkeypa
     ],
 )
 def test_bad_value_in_the_file_is_one_line_naming_file_and_key(monkeypatch, capsys, text, key):
-    _english(monkeypatch)
+    set_locale(monkeypatch, "C.UTF-8")
     path = locations.profile_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -80,7 +73,7 @@ def test_bad_value_in_the_file_is_one_line_naming_file_and_key(monkeypatch, caps
 
 
 def test_set_repairs_a_bad_value_in_the_file(monkeypatch, capsys):
-    _english(monkeypatch)
+    set_locale(monkeypatch, "C.UTF-8")
     path = locations.profile_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("debt = nan\nincome = 6000\n", encoding="utf-8")
@@ -93,7 +86,7 @@ def test_set_repairs_a_bad_value_in_the_file(monkeypatch, capsys):
 
 
 def test_good_values_and_clearing(monkeypatch):
-    _english(monkeypatch)
+    set_locale(monkeypatch, "C.UTF-8")
     p = prof.updated(prof.Profile(), ["debt=20000", "apr=0", "periods=24", "income=6000", "cap=1"])
     assert prof.values(p)["affordable"] == "6,000.00" and prof.values(p)["monthly"] == "833.33"
     cleared = prof.updated(p, ["cap=", "debt=", "apr="])
@@ -112,11 +105,6 @@ def test_the_profile_uses_the_planners_check(monkeypatch):
         plan.check(100, 18, 48)
 
 
-def _chinese(monkeypatch) -> None:
-    _english(monkeypatch)
-    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
-
-
 @pytest.mark.parametrize(
     ("argv", "fragments"),
     [
@@ -128,7 +116,7 @@ def _chinese(monkeypatch) -> None:
     ],
 )
 def test_profile_errors_are_chinese_when_the_locale_is(monkeypatch, capsys, argv, fragments):
-    _chinese(monkeypatch)
+    set_locale(monkeypatch, "zh_CN.UTF-8")
     assert main(["profile", *argv]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1, err
@@ -137,7 +125,7 @@ def test_profile_errors_are_chinese_when_the_locale_is(monkeypatch, capsys, argv
 
 
 def test_profile_file_errors_are_chinese_when_the_locale_is(monkeypatch, capsys):
-    _chinese(monkeypatch)
+    set_locale(monkeypatch, "zh_CN.UTF-8")
     path = locations.profile_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("debt = nan\n", encoding="utf-8")
@@ -151,12 +139,12 @@ def test_profile_file_errors_are_chinese_when_the_locale_is(monkeypatch, capsys)
 
 
 def test_profile_output_is_chinese_when_the_locale_is(monkeypatch, capsys):
-    _chinese(monkeypatch)
+    set_locale(monkeypatch, "zh_CN.UTF-8")
     assert main(["profile", "--set", "debt=20000"]) == 0
     out = capsys.readouterr().out
     assert "{debt}=20,000.00" in out and "callassist profile --set" in out
     assert "placeholders" not in out and "set values with" not in out and "key" not in out
-    _english(monkeypatch)
+    set_locale(monkeypatch, "C.UTF-8")
     assert main(["profile"]) == 0
     out = capsys.readouterr().out
     assert "placeholders: {debt}=20,000.00" in out and "set values with: callassist profile --set" in out
@@ -164,10 +152,10 @@ def test_profile_output_is_chinese_when_the_locale_is(monkeypatch, capsys):
 
 def test_unset_errors_name_unset(monkeypatch, capsys):
     """`--unset foo` is refused naming --unset (not --set), in Chinese under a Chinese locale."""
-    _english(monkeypatch)
+    set_locale(monkeypatch, "C.UTF-8")
     assert main(["profile", "--unset", "foo"]) == 2
     assert capsys.readouterr().err.startswith("callassist: --unset: unknown profile key 'foo' (known: ")
-    _chinese(monkeypatch)
+    set_locale(monkeypatch, "zh_CN.UTF-8")
     assert main(["profile", "--unset", "foo"]) == 2
     assert capsys.readouterr().err.startswith("callassist: --unset：个人资料里没有 'foo' 这一项")
     assert main(["profile", "--unset", "debt=1"]) == 2

@@ -17,6 +17,7 @@ from callassist import coach, rehearse
 from callassist import playbook as pb
 from callassist.coach import Numbers, read_reply, zh_number
 from callassist.rehearse import Rehearsal, ScenarioError, load_scenario, load_scenarios
+from tests.locale_support import set_locale
 
 ZH_NUMBERS = Numbers(debt=23600, apr=24, periods=24, monthly=1247.76, income=5200, affordable=1560)
 EN_NUMBERS = Numbers(debt=6400, apr=0, periods=24, monthly=266.67, income=2800, affordable=280)
@@ -787,11 +788,9 @@ def test_covered_points_are_the_ones_the_words_speak_to():
     assert coach.covered_points(situation.points, "好的", "zh", {}) == []
 
 
-def test_cli_scenario_errors_follow_the_locale(monkeypatch, capsys, isolated_dirs):
+def test_cli_scenario_errors_follow_theset_locale(monkeypatch, capsys, isolated_dirs):
     """Chinese under a Chinese locale (no such scenario, a bad scenario file), the English unchanged otherwise."""
-    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    set_locale(monkeypatch, "zh_CN.UTF-8")
     code, _, err = run_cli(monkeypatch, capsys, ["rehearse", "--scenario", "nope"])
     assert (
         code == 2
