@@ -334,3 +334,76 @@ def test_import_direction_is_one_of_the_record_values(monkeypatch, capsys, tmp_p
     assert imp.direction == "unknown"  # the default: records made before --direction existed are unchanged
     sub = next(a for a in build_parser()._actions if a.dest == "command").choices["import"]
     assert tuple(next(a for a in sub._actions if a.dest == "direction").choices) == DIRECTIONS
+
+
+def test_import_reports_progress_with_increasing_counts(tmp_path):
+    """import_log(progress=...) is told how many entries are recorded of how many, from 0 to all of them."""
+    from tests.record_helpers import StubMatcher, tiny_playbook
+
+    lines = [
+        f"[10:{i // 60:02d}:{i % 60:02d}] {'对方' if i % 2 else '我'}：第{i}句，你什么时候还钱" for i in range(120)
+    ]
+    lines.insert(7, "note: 语气很凶")
+    lines.insert(9, "还有你的同事")  # a continuation: not an entry of its own
+    log = tmp_path / "big.txt"
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    seen: list[tuple[int, int]] = []
+    result = import_log(
+        log,
+        tmp_path / "tr",
+        started="2026-11-20",
+        playbook=tiny_playbook(),
+        matcher=StubMatcher(),
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert {total for _, total in seen} == {121}  # 120 utterances and the note
+    counts = [done for done, _ in seen]
+    assert counts[0] == 0 and counts[-1] == 121
+    assert all(b > a for a, b in zip(counts, counts[1:], strict=False)), counts
+    assert result.utterances == 120 and load(result.folder).status == "verified"
+
+
+def _import_cli(monkeypatch, capsys, tmp_path, locale: str, *, tty: bool, threshold: int | None = 3):
+    """Run `callassist import` in-process on a four-line log; stderr a terminal or not; returns (stdout, stderr)."""
+    from callassist.cli import main
+    from callassist.record import commands
+
+    log = tmp_path / "call.txt"
+    log.write_text(
+        "[10:00:00] 对方：你好，这里是借呗\n[10:00:05] 我：你好\n[10:00:09] 对方：再不还就告诉你家人\n"
+        "[10:00:15] 我：请不要联系我的家人\n",
+        encoding="utf-8",
+    )
+    set_locale(monkeypatch, locale)
+    if threshold is not None:
+        monkeypatch.setattr(commands, "PROGRESS_MIN_LINES", threshold)
+    if tty:
+        monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    argv = ["import", str(log), "--started", "2026-11-20", "--transcripts", str(tmp_path / "tr")]
+    assert main(argv) == 0
+    out = capsys.readouterr()
+    return out.out, out.err
+
+
+@pytest.mark.parametrize(
+    ("locale", "summary"),
+    [
+        ("C.UTF-8", r"imported 4 lines, \d+ suggestions, \d+ alerts"),
+        ("zh_CN.UTF-8", r"已导入 4 句，\d+ 条建议，\d+ 条警示"),
+    ],
+)
+def test_import_cli_without_a_terminal_shows_no_progress(monkeypatch, capsys, tmp_path, locale, summary):
+    """stderr not a terminal (scripts, pipes): the summary line alone, even for a log over the threshold."""
+    out, err = _import_cli(monkeypatch, capsys, tmp_path, locale, tty=False)
+    assert re.fullmatch(summary + "\n", err), err
+    assert load(out.strip()).status == "verified"
+
+
+@pytest.mark.parametrize(("locale", "label"), [("C.UTF-8", "importing"), ("zh_CN.UTF-8", "正在导入")])
+def test_import_cli_on_a_terminal_shows_progress_for_a_big_log(monkeypatch, capsys, tmp_path, locale, label):
+    out, err = _import_cli(monkeypatch, capsys, tmp_path, locale, tty=True)
+    assert label in err and "4/4" in err, err
+    assert load(out.strip()).status == "verified"
+    # A log of no more lines than the threshold is quick: no bar.
+    out, err = _import_cli(monkeypatch, capsys, tmp_path, locale, tty=True, threshold=4)
+    assert label not in err and "\x1b" not in err, err

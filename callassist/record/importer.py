@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -198,12 +199,14 @@ def import_log(
     playbook=None,
     matcher=None,
     lang: str = "en",
+    progress: Callable[[int, int], None] | None = None,
 ) -> Imported:
     """Import a log file as a record (mode 'import'); returns where it went.
 
     direction is who placed the call, as in a live record's header: 'incoming' (they called), 'outgoing' (you
     called) or 'unknown'. lang ('zh' or 'en') is the language of the warnings in the result; errors carry both
-    (LogImportError.zh)."""
+    (LogImportError.zh). progress(done, total), when given, is called with 0 once the log is read and then after
+    each entry is recorded (total: the log's entries, notes included; continuation lines are part of their entry)."""
     from callassist import playbook as pb
     from callassist import profile as prof
     from callassist.session import CallSession
@@ -257,6 +260,9 @@ def import_log(
             zh=f"{path}:{e.lineno}：日志中最早的时间 {e.stamp} 早于 --started 给的开始时间 {started}；"
             f"请给通话真正开始的时间（不晚于 {e.stamp}），或只给日期（--started {day}）",
         )
+    total = len(entries)
+    if progress is not None:
+        progress(0, total)  # before the matcher is loaded, which can take seconds on its first run
     if playbook is None:
         language = "zh-CN" if has_cjk(text) else "en-US"
         playbook = pb.load(language=language)
@@ -283,12 +289,14 @@ def import_log(
     counts = {"utterance": 0, "suggestion": 0, "alert": 0}
     with session:
         _copy(raw, session.folder / source_info["copy"])
-        for e, t in zip(entries, times, strict=True):
+        for done, (e, t) in enumerate(zip(entries, times, strict=True), 1):
             if e.speaker == "note":
                 session.note(e.text)
-                continue
-            offset = (t - start).total_seconds() if t is not None else None
-            session.utterance(e.speaker, e.text, at=t, start=offset)
+            else:
+                offset = (t - start).total_seconds() if t is not None else None
+                session.utterance(e.speaker, e.text, at=t, start=offset)
+            if progress is not None:
+                progress(done, total)
         for ev in session.events:
             if ev["type"] in counts:
                 counts[ev["type"]] += 1
