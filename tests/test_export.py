@@ -281,12 +281,13 @@ def test_export_cli_files_and_errors(tmp_path):
 
 def test_verify_cli_exit_codes(tmp_path):
     good = make_record(tmp_path / "tr")
-    p = _cli("verify", str(good), env_extra={"LANG": "en_US.UTF-8"})
+    english = {"LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": "", "LANGUAGE": ""}
+    p = _cli("verify", str(good), env_extra=english)
     assert p.returncode == 0 and p.stdout.startswith("OK ") and load(good).final_digest in p.stdout
     bad = make_record(tmp_path / "tr")
     j = bad / "journal.jsonl"
     j.write_bytes(j.read_bytes().replace("分期".encode(), "分文".encode(), 1))
-    p = _cli("verify", str(bad))
+    p = _cli("verify", str(bad), env_extra=english)  # BROKEN: the result word follows the locale
     assert p.returncode == 1 and p.stdout.startswith("BROKEN") and re.search(r"第 \d+ 行：", p.stdout)
     assert "Traceback" not in p.stderr
     p = _cli("verify", str(j))  # the journal path works too
@@ -353,3 +354,75 @@ def test_mediation_refusals_follow_theset_locale(monkeypatch, capsys, tmp_path):
         set_locale(monkeypatch, "C.UTF-8")
         assert main(argv) == 2
         assert capsys.readouterr().err.startswith(f"callassist: {english}")
+
+
+def _verify_records(root):
+    """Records in every state verify reports: Chinese closed, interrupted, open and broken; English closed and
+    broken."""
+    from callassist.record.recover import recover
+
+    def english():
+        s = CallSession.start(
+            root,
+            tiny_playbook("en-US"),
+            matcher=StubMatcher(),
+            lender="Acme",
+            started_at=datetime(2026, 11, 20, 9, 0, tzinfo=CST),
+        )
+        s.utterance("agent", "when will you pay, we will tell your family")
+        s.utterance("me", "please send the offer in writing")
+        s.close()
+        return s.folder
+
+    def broken(folder, old, new):
+        j = folder / "journal.jsonl"
+        j.write_bytes(j.read_bytes().replace(old.encode(), new.encode(), 1))
+        return folder
+
+    interrupted = make_record(root, close=False)
+    assert recover(interrupted).action == "marked"
+    records = {
+        "zh-ok": make_record(root),
+        "zh-interrupted": interrupted,
+        "zh-broken": broken(make_record(root), "分期", "分文"),
+        "en-ok": english(),
+        "en-broken": broken(english(), "writing", "wrlting"),
+    }
+    records["zh-open"] = make_record(root, close=False)  # last: starting a call marks open ones interrupted
+    return records
+
+
+VERIFY_WORDS = {
+    # record: (exit status, first word in English, in Chinese, start of the result line in English, in Chinese)
+    "zh-ok": (0, "OK", "通过", "通过：哈希链完整", "通过：哈希链完整"),
+    "zh-interrupted": (0, "OK (interrupted)", "通过（已中断）", "通过：哈希链完整；通话中途中断", "通过：哈希链完整；"),
+    "zh-open": (1, "NOT CLOSED", "未结束", "未结束：哈希链完整，但没有结束行", "未结束：哈希链完整"),
+    "zh-broken": (1, "BROKEN", "已损坏", "未通过：第 ", "未通过：第 "),
+    "en-ok": (0, "OK", "通过", "OK: the hash chain is intact and the call was closed normally.", "通过：哈希链完整"),
+    "en-broken": (1, "BROKEN", "已损坏", "FAILED: line 5: the line's content does not match", "未通过：第 5 行："),
+}
+
+
+@pytest.mark.parametrize("locale", ["C.UTF-8", "zh_CN.UTF-8"])
+def test_verify_result_words_follow_the_locale(monkeypatch, capsys, tmp_path, locale):
+    """Under a Chinese locale verify speaks Chinese throughout (the result word, the result, the notes, whatever
+    the record's language); otherwise the output is as before: OK / BROKEN, and the result in the record's
+    language. Exit statuses are the same in both."""
+    from callassist.cli import main
+
+    records = _verify_records(tmp_path / "tr")
+    set_locale(monkeypatch, locale)
+    zh = locale.startswith("zh")
+    for name, folder in records.items():
+        code, word_en, word_zh, text_en, text_zh = VERIFY_WORDS[name]
+        assert main(["verify", str(folder)]) == code, name
+        out = capsys.readouterr().out
+        lines = out.splitlines()
+        assert lines[0] == f"{word_zh if zh else word_en}  {folder}", (name, out)
+        assert lines[1].startswith("  " + (text_zh if zh else text_en)), (name, out)
+        if zh:
+            body = out.replace(str(folder), "")
+            assert not re.search(r"OK|BROKEN|NOT CLOSED|interrupted|[a-z]{4} [a-z]{4}", body), (name, out)
+            assert "行数：" in out and "最终摘要" in out or "校验到的最后一行摘要" in out
+        elif name.startswith("en"):
+            assert "lines: " in out and ("final digest: " in out or "digest of the last good line: " in out)

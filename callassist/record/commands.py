@@ -36,18 +36,27 @@ def _err(text: str) -> None:
 # -- verify -------------------------------------------------------------------------------------
 
 
+VERIFY_WORDS = {
+    "zh": {"verified": "通过", "interrupted": "通过（已中断）", "open": "未结束", "broken": "已损坏"},
+    "en": {"verified": "OK", "interrupted": "OK (interrupted)", "open": "NOT CLOSED", "broken": "BROKEN"},
+}
+"""The first word of verify's result for a record, in the UI's language."""
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from callassist.record.export import fmt_duration, status_both, status_text
     from callassist.record.paths import resolve_record
-    from callassist.record.verify import BROKEN, INTERRUPTED, OPEN, VERIFIED, load
+    from callassist.record.verify import BROKEN, OPEN, load
 
     root = _root(args)
+    ui = ui_lang()
     worst = 0
     for arg in args.calldir:
         rec = load(resolve_record(arg, root))
-        lang = rec.language if rec.header else ui_lang()
+        # Chinese when the UI is; otherwise the record's language, as before (the UI's when the header is lost).
+        lang = "zh" if ui == "zh" else (rec.language if rec.header else ui)
         zh = lang == "zh"
-        word = {VERIFIED: "OK", INTERRUPTED: "OK (interrupted)", OPEN: "NOT CLOSED", BROKEN: "BROKEN"}[rec.status]
+        word = VERIFY_WORDS[ui][rec.status]
         c = "：" if zh else ": "
         _out(f"{word}  {rec.folder}")
         # Without a header the record's language is unknown: say it in both.
