@@ -57,10 +57,12 @@ def _print_lines(console, lines: list[tuple[str, str]]) -> None:
 
 
 def _choose(scenarios: list, console, stdin: TextIO) -> object:
-    """Ask for a scenario by number (only when stdin is a terminal)."""
+    """Ask for a scenario by number (only when stdin is a terminal); the prompt is in the UI's language."""
+    from callassist.help_zh import prefers_chinese
+
     for i, sc in enumerate(scenarios, 1):
         console.print(f"  {i}. {sc.title}  [dim]({sc.id})[/]")
-    console.print("number: ", end="")
+    console.print("编号：" if prefers_chinese() else "number: ", end="")
     answer = stdin.readline().strip()
     if answer.isdigit() and 1 <= int(answer) <= len(scenarios):
         return scenarios[int(answer) - 1]

@@ -807,3 +807,25 @@ def test_cli_scenario_errors_follow_theset_locale(monkeypatch, capsys, isolated_
     monkeypatch.setenv("LANG", "C.UTF-8")
     code, _, err = run_cli(monkeypatch, capsys, ["rehearse", "--list"])
     assert code == 2 and err.startswith(f"callassist: {user / 'mine.toml'}:9: bad TOML: ")
+
+
+class _Terminal(io.StringIO):
+    """Replies typed at a terminal: the rehearsal asks for a scenario by number."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("locale", "prompt", "other"), [("zh_CN.UTF-8", "编号：", "number:"), ("C.UTF-8", "number: ", "编号")]
+)
+def test_cli_scenario_menu_prompt_follows_the_locale(monkeypatch, capsys, locale, prompt, other):
+    """The menu's prompt is in the UI's language, like the error for a number that is not on it."""
+    from callassist import cli
+
+    set_locale(monkeypatch, locale)
+    monkeypatch.setattr(sys, "stdin", _Terminal("99\n"))
+    assert cli.main(["rehearse", "--no-record"]) == 2
+    out, err = capsys.readouterr()
+    assert "zh-helpful-service" in out and out.rstrip().endswith(prompt.rstrip()) and other not in out, out
+    assert ("没有编号为 '99' 的场景" if locale.startswith("zh") else "no scenario number '99'") in err
