@@ -335,11 +335,7 @@ def to_asr(text: str, hmap: dict[str, list[str]], rng: random.Random) -> tuple[s
     # homophone substitutions, decided on the reading of the whole line
     flat = "".join(tokens)
     reads = readings_in_context(flat)
-    eligible = [
-        i
-        for i, c in enumerate(flat)
-        if c in hmap and reads[i] == _toneless(c) and hmap[c]
-    ]
+    eligible = [i for i, c in enumerate(flat) if c in hmap and reads[i] == _toneless(c) and hmap[c]]
     # 还 read as huan is eligible although its default reading is hai
     eligible += [i for i, c in enumerate(flat) if c == "还" and reads[i] == "huan"]
     eligible.sort()
@@ -409,8 +405,10 @@ def main() -> None:
     n_none = sum(1 for i, _ in rows if i == "-")
     print(f"homophone table: {n_table} characters in {len(HOMOPHONES)} groups")
     print(f"read  {SRC.relative_to(ROOT)}: {len(rows)} rows ({len(rows) - n_none} intent, {n_none} '-')")
-    print(f"wrote {OUT_ASR.relative_to(ROOT)}: {len(asr_rows)} rows, "
-          f"{subs} homophone substitutions, {no_sub} rows without one, {fills} fillers")
+    print(
+        f"wrote {OUT_ASR.relative_to(ROOT)}: {len(asr_rows)} rows, "
+        f"{subs} homophone substitutions, {no_sub} rows without one, {fills} fillers"
+    )
     print(f"wrote {OUT_TRAD.relative_to(ROOT)}: {len(trad_rows)} rows")
 
 

@@ -172,7 +172,9 @@ def main() -> int:
     t1 = time.perf_counter()
     Matcher(book, encoder=matchers["zh-CN"].encoder)
     t2 = time.perf_counter()
-    print(f"load default playbook: parse {1000 * (t1 - t0):.0f} ms + index {1000 * (t2 - t1):.0f} ms (embeddings cached)")
+    print(
+        f"load default playbook: parse {1000 * (t1 - t0):.0f} ms + index {1000 * (t2 - t1):.0f} ms (embeddings cached)"
+    )
 
     big = big_playbook(book, 5000)
     t0 = time.perf_counter()
