@@ -56,6 +56,9 @@ class Match:
     candidates: tuple[Candidate, ...]
     reason: Reason | None = None
     why_none: str = ""
+    # Other intents with an alert that pass the threshold too: one sentence can cross several lines
+    # ("上门找你，还要通知你单位"); each is recorded. The suggestion stays the best intent's.
+    also_alerts: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         """The fixed JSON shape of `callassist match --jsonl`."""
@@ -243,6 +246,7 @@ class Matcher:
         if self.encoder is not None:
             self.encoder.load_in_background(warm=meaning_texts if warm else ())
         self.intent_ids = [it.id for it in playbook.intents]
+        self._alerting = frozenset(it.id for it in playbook.intents if it.alert)
         counts = [len(it.examples) for it in playbook.intents]
         self._starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         self._counts = np.array(counts, dtype=np.float32)
@@ -511,7 +515,8 @@ class Matcher:
             heard=norm,
             example_norm=self._norm_texts[ex_i],
         )
-        return Match(text, best.intent, best.score, cands, reason)
+        also = tuple(c.intent for c in cands[1:] if c.intent in self._alerting and c.score >= self.settings.threshold)
+        return Match(text, best.intent, best.score, cands, reason, also_alerts=also)
 
 
 def _gap(x: np.ndarray) -> np.ndarray:

@@ -42,6 +42,10 @@ def print_match(m: Match, book: Playbook, values: dict[str, str]) -> None:
         console.print(f"  [red]{'警示' if zh else 'alert'}: {it.alert}[/]")
         if it.rule:
             console.print(f"  [red]{'依据' if zh else 'rule'}: {it.rule}[/]")
+    for other in (book.intent(i) for i in m.also_alerts):
+        console.print(f"  [red]{'另有警示' if zh else 'also an alert'}: {other.alert}[/]")
+        if other.rule:
+            console.print(f"  [red]{'依据' if zh else 'rule'}: {other.rule}[/]")
     for f in it.follow_up:
         console.print(f"  · {fill(f, values)}")
     others = [c for c in m.candidates if c.intent != m.intent][:2]

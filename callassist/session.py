@@ -285,7 +285,8 @@ class CallSession:
         return event, match
 
     def _record_match(self, ref: int, match: Match, at: str | None) -> tuple[list[dict], RecordWriteError | None]:
-        """Write the suggestion and alert of a match; a write error is returned, with both events queued."""
+        """Write the suggestion and the alerts of a match (the best intent's, then any other that passed the
+        threshold); a write error is returned, with the events queued."""
         if match.intent is None:
             return [], None
         intent = self.playbook.intent(match.intent)
@@ -295,10 +296,14 @@ class CallSession:
                 {"ref": ref, "intent": intent.id, "title": intent.title, "score": round(float(match.score), 4)},
             )
         ]
-        if intent.alert:
-            events.append(
-                ("alert", {"ref": ref, "intent": intent.id, "alert": intent.alert, "rule": intent.rule or ""})
-            )
+        for alerting in (intent, *(self.playbook.intent(i) for i in match.also_alerts)):
+            if alerting.alert:
+                events.append(
+                    (
+                        "alert",
+                        {"ref": ref, "intent": alerting.id, "alert": alerting.alert, "rule": alerting.rule or ""},
+                    )
+                )
         out: list[dict] = []
         failed = None
         for type_, fields in events:
@@ -314,12 +319,12 @@ class CallSession:
             return None
         return self.matcher.match(text)
 
-    def _simple(self, type_: str, fields: dict) -> dict:
+    def _simple(self, type_: str, fields: dict, at: str | None = None) -> dict:
         notify: list[dict] = []
         try:
             with self._lock:
                 self._check_open()
-                event, notify = self._append(type_, fields)
+                event, notify = self._append(type_, fields, at)
         finally:
             self._notify(notify)
         return event
@@ -373,12 +378,14 @@ class CallSession:
         self.current_stage = stage_id
         return event
 
-    def system(self, kind: str, **detail: object) -> dict:
+    def system(self, kind: str, *, when: datetime | str | None = None, **detail: object) -> dict:
         """Something the machinery did or suffered: recognizer_started/stopped, device_lost, audio_overflow,
-        listening_paused/resumed, ..."""
+        listening_paused/resumed, ...
+
+        when is the event's time: None (live calls) means now; `transcribe` gives a time in the recording."""
         if not kind:
             raise ValueError("a system event needs a kind")
-        return self._simple("system", {"kind": kind, **_jsonable(detail)})
+        return self._simple("system", {"kind": kind, **_jsonable(detail)}, _time(when))
 
     def set_speaker(self, event_seq: int, speaker: str) -> dict:
         """Correct who said an earlier line: a new event that references it (the line itself is unchanged).

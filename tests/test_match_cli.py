@@ -94,3 +94,10 @@ def test_invalid_utf8_is_replaced_not_a_traceback():
     assert [r["text"] for r in rows] == ["a", "\ufffd\ufffd坏", "b"]  # every line answered, in order
     one = subprocess.run([*CMD, b"\xff\xe5\x9d\x8f".decode("utf-8", "surrogateescape")], capture_output=True)
     assert one.returncode == 0 and b"Traceback" not in one.stderr
+
+
+def test_every_alert_of_a_line_is_shown():
+    out = subprocess.run(
+        [*CMD, "今天不还钱，我们就上门找你，还要通知你全部通讯录联系人和你单位"], capture_output=True, text=True
+    )
+    assert out.returncode == 0 and "警示" in out.stdout and "另有警示" in out.stdout

@@ -42,6 +42,22 @@ def test_agent_line_is_matched_and_alert_recorded(tmp_path, zh):
     assert rec.status == "verified" and rec.header["values"] == {"lender": "借呗", "debt": "20,000.00", "periods": "24"}
 
 
+def test_every_line_the_agent_crosses_in_one_sentence_is_an_alert(tmp_path, zh):
+    book, matcher = zh
+    line = "今天不还钱，我们就上门找你，还要通知你全部通讯录联系人和你单位"
+    m = matcher.match(line)
+    assert m.intent in {"threat-family", "threat-visit", "contacts-request"} and m.also_alerts
+    assert m.intent not in m.also_alerts and all(book.intent(i).alert for i in m.also_alerts)
+    s = CallSession.start(tmp_path, book, matcher=matcher)
+    ev, _ = s.utterance("agent", line)
+    alerts = [e for e in s.events if e["type"] == "alert"]
+    assert [a["intent"] for a in alerts] == [m.intent, *m.also_alerts] and {a["ref"] for a in alerts} == {ev["seq"]}
+    assert "threat-visit" in [a["intent"] for a in alerts]  # 上门 is recorded, not only the first threat
+    assert len([e for e in s.events if e["type"] == "suggestion"]) == 1  # one prepared answer on screen
+    # a plain line raises one alert or none, never a second one by accident
+    assert matcher.match("你这个月的账单是多少").also_alerts == ()
+
+
 def test_unknown_speaker_is_matched_and_partial_is_not_recorded(tmp_path, zh):
     book, matcher = zh
     s = CallSession.start(tmp_path, book, matcher=matcher)
