@@ -61,6 +61,10 @@ def test_candidates_ranked_best_first_and_capped(zh):
 def test_english(en):
     assert en.match("if you don't pay we'll have you arrested").intent == "threat-arrest"
     assert en.match("hello?").intent is None
+    # a plain statement of the balance on a credit card is not a threat to the borrower's credit
+    for line in ("We're collecting $20,000.00 on your Chase credit card account.", "Your ACME credit card is past due."):
+        m = en.match(line)
+        assert m.intent not in {"credit-report-threat", "bank-info-request"} and not m.also_alerts, line
 
 
 # Floors a little below the targets in the issue (0.90 clean, 0.85 ASR/Traditional, <= 0.05 false, 0.90 en):
