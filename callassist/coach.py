@@ -403,8 +403,14 @@ PITFALLS: dict[str, Kind] = {
 # Reply side: what the user says. Point side (below) adds words the playbook's talking points use.
 _POINT_REPLY: dict[str, dict[str, str]] = {
     "willing": {
-        "zh": r"愿意还|想还|会(?:按时|尽快|努力|想办法|继续)?还|一定还|肯定还|不是不(?:想)?还|不会不还|我认|认这笔|会负责|积极(?:还|处理|配合|解决)|想(?:把这事)?解决|"
-        r"希望(?:协商|解决|尽快还|能还)|还是想还|尽力还|会还清|有诚意|不会赖",
+        # Said as a verb (愿意还, 打算还) or a noun (还款意愿, 还钱的诚意); a negation right before it
+        # (不想还, 没有还款意愿, 毫无诚意) says the opposite.
+        "zh": r"(?<![不没无])(?<!没有)(?:"
+        r"愿意(?:先|按时|尽快|继续|分期|主动|积极)?(?:还|偿还|归还|清偿|配合|协商|处理|解决)|"
+        r"(?:想|打算|准备|计划)(?:尽快|分期|慢慢)?(?:还|偿还|归还)|"
+        r"(?:还款|还钱|偿还|偿债|清偿|还债)(?:的)?(?:意愿|诚意|意向|打算)|有(?:意愿|诚意|意向)|"
+        r"会(?:按时|尽快|努力|想办法|继续)?还|一定还|肯定还|不是不(?:想)?还|不会不还|我认(?![为识得真出可])|认这笔|会负责|"
+        r"积极(?:还|处理|配合|解决)|想(?:把这事)?解决|希望(?:协商|解决|尽快还|能还)|还是想还|尽力还|会还清|不会赖)",
         "en": r"\b(?:want|intend|plan|mean|wish|hope|would\s+like|'d\s+like)\s+to\s+(?:pay|repay|resolve|settle|take\s+care|make\s+this\s+right)|"
         r"\b(?:i'm|i\s+am)\s+willing\b|\bnot\s+refusing\b|\bi\s+will\s+pay\s+(?:this|it)\b|\bpay\s+what\s+i\s+can\b|good\s+faith",
     },

@@ -491,6 +491,38 @@ def test_point_kinds_of_playbook_points(books):
     assert "plan" in coach.point_kinds("我申请把剩余欠款分 {periods} 期还，每期 {monthly} 元。", "zh")
 
 
+@pytest.mark.parametrize(
+    ("text", "willing"),
+    [
+        ("我有还款意愿", True),
+        ("我是有还款的意愿的，只是现在还不上", True),
+        ("还钱的诚意我是有的", True),
+        ("我有意愿还，也有诚意", True),
+        ("我愿意偿还这笔欠款", True),
+        ("我愿意配合还款", True),
+        ("我打算还，只是要分期", True),
+        ("我愿意还", True),
+        ("我没有还款意愿", False),
+        ("我毫无还款意愿", False),
+        ("我不想还", False),
+        ("我不打算还了", False),
+        ("我认为这个利息不合理", False),
+    ],
+)
+def test_willingness_said_in_other_words(text, willing):
+    """表达还款意愿: the noun form (还款意愿, 诚意) and other verbs count; the same words negated do not."""
+    assert ("willing" in read_reply(text, "zh", ZH_NUMBERS).kinds) is willing
+
+
+def test_willingness_as_a_noun_counts_in_the_report(books):
+    sc = rehearse.find_scenario("zh-pushy-collector")
+    r = Rehearsal(sc, books["zh"])
+    r.reply("我有还款意愿")
+    r.stop()
+    rep = r.report()
+    assert "willing" in rep.covered and "willing" not in rep.missed
+
+
 # -- the record ------------------------------------------------------------------------------------------------
 
 
