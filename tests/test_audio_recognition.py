@@ -311,3 +311,39 @@ def test_dropped_audio_is_reported_and_recorded(model, grammar, speech, tmp_path
     assert events and events[0]["dropped"] > 0
     stopped = [e for e in rec.events if e["type"] == "system" and e["kind"] == "recognizer_stopped"]
     assert stopped[0]["dropped"] == src.dropped
+
+
+def test_transcribe_dates_every_line_from_the_calls_start_not_the_clock(model, speech, tmp_path, monkeypatch):
+    import json
+    from datetime import datetime, timedelta
+
+    from callassist.audio import models as M
+    from callassist.record.export import export, parse_time, timeline
+
+    monkeypatch.setattr(M, "load_model", lambda path: model)
+    args = ["transcribe", str(speech["call"]), "--model", str(ko_model_path()), "--playbook", str(KO_PLAYBOOK)]
+    args += ["--grammar", "--quiet", "--transcripts", str(tmp_path / "tr"), "--started", "2026-03-01T14:05"]
+    assert main(args) == 0
+    rec = record.load(next((tmp_path / "tr").iterdir()))
+    assert rec.status == record.VERIFIED
+    started = datetime.fromisoformat("2026-03-01T14:05").astimezone()
+    length = rec.header["source"]["seconds"]
+    end = started + timedelta(seconds=length + 0.002)  # the header's length is rounded to the millisecond
+    assert rec.started == started
+    events = rec.events
+    assert len(rec.utterances()) == 3
+    for ev in events:
+        at = parse_time(ev["at"])
+        assert started <= at <= end, ev
+    for u in rec.utterances():  # an utterance's time is the call's start plus its offset into the recording
+        assert abs((parse_time(u["at"]) - started).total_seconds() - u["start"]) < 0.01
+    close = next(e for e in events if e["type"] == "close")
+    assert abs((parse_time(close["at"]) - started).total_seconds() - length) < 0.002
+    data = json.loads(export([rec], "json"))
+    for ev in data["records"][0]["events"]:
+        if ev.get("at"):
+            assert started <= parse_time(ev["at"]) <= end
+    times = [e.time for e in timeline(rec, "zh")]  # the export's time column: that day, no other date
+    assert len(times) == len(events) and all(t.startswith("14:05:") for t in times), times
+    txt = export([rec], "txt")
+    assert txt.count("14:05:") >= len(times)

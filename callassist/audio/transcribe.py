@@ -20,6 +20,7 @@ from callassist.audio.errors import RecognizerError
 from callassist.audio.recognizer import Grammar, Recognizer, Status, Utterance
 from callassist.audio.sources import AGENT, ME, WavSource, wav_info
 from callassist.errors import CallassistError
+from callassist.record import journal as J
 
 if TYPE_CHECKING:
     from callassist.audio.models import LoadedModel
@@ -136,9 +137,13 @@ def transcribe_file(
 
     session.subscribe(count)
     reason = ""
+    # Every line is dated in the recording: the call's start plus its offset (not when this command runs).
+    ended = started + timedelta(seconds=info.duration)
     try:
         session.system(
             "recognizer_started",
+            when=started,
+            transcribed=J.iso(J.now()),
             source=path.name,
             model=model.name,
             grammar=grammar is not None,
@@ -154,7 +159,8 @@ def transcribe_file(
                     finals.remove(u)
             for u in ready:
                 # start/end are seconds into the recording, i.e. from the call's start in the header
-                session.utterance(u.speaker, u.text, start=u.t0, end=u.t1, confidence=u.confidence)
+                at = started + timedelta(seconds=min(max(u.t0, 0.0), info.duration))
+                session.utterance(u.speaker, u.text, start=u.t0, end=u.t1, confidence=u.confidence, at=at)
                 if on_utterance is not None:
                     on_utterance(u)
 
@@ -170,7 +176,7 @@ def transcribe_file(
             raise RecognizerError(failures[0])
         audio = sum(r.audio_seconds for r in recognizers)
         rtf = sum(r.decode_seconds for r in recognizers) / audio if audio else 0.0
-        session.system("recognizer_stopped", source=path.name, reason="end", rtf=round(rtf, 3))
+        session.system("recognizer_stopped", when=ended, source=path.name, reason="end", rtf=round(rtf, 3))
     except KeyboardInterrupt:
         reason = "interrupted by the user"
         raise
@@ -182,7 +188,7 @@ def transcribe_file(
             r.abort()
         for s in sources:
             s.stop()
-        closed = session.close(reason, duration=info.duration)
+        closed = session.close(reason, duration=info.duration, at=ended)
     return Transcribed(
         folder=closed.folder,
         final_digest=closed.final_digest,
