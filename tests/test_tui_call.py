@@ -93,3 +93,26 @@ async def test_typed_call_end_to_end(tmp_path, lang):
     agreed = next(e for e in rec.events if e["type"] == "agreed")
     assert (agreed["amount"], agreed["periods"], agreed["per_period"]) == (4800.0, 12, 400.0)
     assert rec.lender == "Acme"
+
+
+@pytest.mark.parametrize("steps,expected", [(0, "unknown"), (1, "incoming"), (2, "outgoing")])
+async def test_call_direction_is_chosen_not_assumed(tmp_path, steps, expected):
+    """The setup form's direction starts on 'not recorded'; a form left alone records 'unknown' (not 'incoming',
+    which exports and the mediation pack would hold against the lender), and each option records its value."""
+    from callassist import record
+
+    app = make_app("zh", tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "FormDialog")
+        if steps:
+            app.screen.query_one("#field-direction").focus()
+            await pilot.press(*["right"] * steps)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CallScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.session is not None)
+        await pilot.press("escape", "e", "y")
+        await wait_for(pilot, lambda: isinstance(app.screen, CallEndedScreen))
+        folder = app.screen.info.folder
+    assert record.load(folder).header["direction"] == expected

@@ -199,7 +199,7 @@ class CallScreen(BaseScreen):
         mode = "typed" if self.will_listen() is False else "live"
 
         def open_session():
-            from callassist.session import CallSession
+            from callassist.session import DIRECTIONS, CallSession
 
             matcher = fut.result()  # on the session thread: waits for the matcher, never the UI
             numbers = [n.strip() for n in (setup.get("numbers") or "").split(",") if n.strip()]
@@ -209,7 +209,7 @@ class CallScreen(BaseScreen):
                 matcher=matcher,
                 values=self.values,
                 lender=setup.get("lender") or services.profile.lender or "",
-                direction="outgoing" if setup.get("_check", True) else "incoming",
+                direction=setup.get("direction") if setup.get("direction") in DIRECTIONS else "unknown",
                 agent_name=setup.get("agent_name") or "",
                 agent_id=setup.get("agent_id") or "",
                 agent_company=setup.get("agent_company") or "",

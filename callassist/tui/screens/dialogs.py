@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.widgets import Checkbox, Footer, Input, Label, OptionList, Static
+from textual.widgets import Checkbox, Footer, Input, Label, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 
 from callassist import profile as prof
@@ -64,14 +64,49 @@ class Field:
     number: str = ""  # "", "float" or "int"
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One row of a form that takes one of a few values (shown side by side): the key it fills, its label key,
+    the values with their label keys, and the value it starts on."""
+
+    key: str
+    label: str
+    options: tuple[tuple[str, str], ...]
+    value: str
+
+
+class ChoiceRow(RadioSet, inherit_bindings=False):
+    """The options of a Choice side by side: the arrow keys move the choice, Enter submits the form."""
+
+    BINDINGS = [
+        Binding("right,down", "step(1)", show=False),
+        Binding("left,up", "step(-1)", show=False),
+        Binding("space", "toggle_button", show=False),
+    ]
+
+    def action_step(self, by: int) -> None:
+        buttons = list(self.query(RadioButton))
+        now = max(0, self.pressed_index)
+        buttons[(now + by) % len(buttons)].value = True
+
+    @property
+    def chosen(self) -> str:
+        """The chosen option's value (the button's id without its prefix)."""
+        button = self.pressed_button
+        return (button.id or "").removeprefix("choice-") if button is not None else ""
+
+
 class FormDialog(BaseDialog):
     """Labelled inputs; Enter in any field submits the whole form; numbers are checked before it closes."""
 
-    def __init__(self, title: str, fields: list[Field], *, check: str = "") -> None:
+    BINDINGS = [Binding("enter", "submit", show=False)]
+
+    def __init__(self, title: str, fields: list[Field], *, check: str = "", choice: Choice | None = None) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.fields = fields
         self.check = check
+        self.choice = choice
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box form"):
@@ -80,6 +115,12 @@ class FormDialog(BaseDialog):
                 for f in self.fields:
                     yield Label(self.t(f.label), classes="form-label")
                     yield Input(f.value, id=f"field-{f.key}", compact=True, classes="form-input")
+            if self.choice is not None:
+                c = self.choice
+                yield Label(self.t(c.label), classes="form-label form-choice-label")
+                with ChoiceRow(id=f"field-{c.key}", compact=True):
+                    for value, label in c.options:
+                        yield RadioButton(self.t(label), value == c.value, id=f"choice-{value}", compact=True)
             if self.check:
                 yield Checkbox(self.t(self.check), id="form-check", compact=True)
             yield Static(self.t("form.hint"), classes="form-hint")
@@ -100,20 +141,26 @@ class FormDialog(BaseDialog):
                     return None
             else:
                 out[f.key] = raw if raw else None
+        if self.choice is not None:
+            out[self.choice.key] = self.query_one(f"#field-{self.choice.key}", ChoiceRow).chosen or self.choice.value
         if self.check:
             out["_check"] = self.query_one("#form-check", Checkbox).value
         return out
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        """Enter on the choice row (an Input's Enter comes as Input.Submitted)."""
         values = self.values()
         if values is not None:
             self.dismiss(values)
 
 
-def form(lang: str, title: str, fields: list[Field], *, check: str = "") -> FormDialog:
+def form(lang: str, title: str, fields: list[Field], *, check: str = "", choice: Choice | None = None) -> FormDialog:
     """A FormDialog with its keys described in the UI language."""
-    return localized(FormDialog, lang)(title, fields, check=check)
+    return localized(FormDialog, lang)(title, fields, check=check, choice=choice)
 
 
 def agreed_dialog(lang: str) -> FormDialog:
@@ -133,6 +180,14 @@ def agreed_dialog(lang: str) -> FormDialog:
     )
 
 
+# Who called whom, as the record's header stores it (session.DIRECTIONS): not recorded until the user says.
+DIRECTION_CHOICES = (
+    ("unknown", "setup.dir.unknown"),
+    ("incoming", "setup.dir.incoming"),
+    ("outgoing", "setup.dir.outgoing"),
+)
+
+
 def call_setup_dialog(lang: str, profile: prof.Profile) -> FormDialog:
     """Who is on the other end (all optional): written into the record's header."""
     t = translator(lang)
@@ -146,7 +201,7 @@ def call_setup_dialog(lang: str, profile: prof.Profile) -> FormDialog:
             Field("agent_company", "setup.company"),
             Field("numbers", "setup.numbers"),
         ],
-        check="setup.direction",
+        choice=Choice("direction", "setup.direction", DIRECTION_CHOICES, "unknown"),
     )
 
 
