@@ -171,7 +171,7 @@ _ZH_DOUBLE_NEG = re.compile(r"不是不|不会不|并非不|没说不")
 _NEG = {
     "zh": re.compile(
         r"不(?:行|能|可以|可能|同意|接受|答应|会|要|想|愿意|了|起|够|方便|给|转|付|上|打算|应该)|没有?(?:办法|法子|法|能力|那么多)|"
-        r"做不到|拿不出|还不了|还不起|还不上|无法|拒绝|免谈|太多|太高|太贵|太难|承受不了|负担不了|吃不消|(?<![分区特告识派])别"
+        r"做不到|拿不出|还不了|还不起|还不上|无法|拒绝|免谈|太多|太高|太贵|太难|承受不了|负担不了|吃不消|(?<![分区特告识派])别(?![的人家处])"
     ),
     "en": re.compile(
         r"\b(?:no(?!\s+problem)|not|never|cannot|can't|cant|won't|wont|don't|dont|unable|refuse|too\s+much|too\s+high)\b|n't\b",
@@ -548,10 +548,19 @@ _FEE = {
     "en": r"processing\s+fee|convenience\s+fee|service\s+fee|deposit|set-?up\s+fee",
 }
 _BORROW = {
-    "zh": r"(?:去|找人|找朋友|向朋友|找亲戚|网上|再|先)?借(?:钱|点|一下)?(?:来)?还|以贷还贷|以贷养贷|刷信用卡|套现|撸口子|借新还旧|"
-    r"(?:去|找)(?:朋友|亲戚|家里|网贷)借",
+    # 借 then 还 with a few words between (借点钱还你, 借一笔来还上), but not a past loan (借的, 借款) or 还 as
+    # "still" (还是, 还有, 还没); or going to a lender, a platform or people to borrow (去网贷借, 跟亲戚借).
+    "zh": r"以贷还贷|以贷养贷|借新还旧|拆东墙|撸口子|套现|刷信用卡|"
+    r"借(?![的款条据过])[^，,。.！!？?；;不没]{0,6}?还(?![是有要在没不])|"
+    r"(?:去|找|跟|向|问|从|在|到|上|用|和)(?:网贷|网上|贷款|信用卡|花呗|借呗|白条|微粒贷|高利贷|小贷|口子|别的平台|其他平台|"
+    r"别家|亲戚|朋友|家里|家人|同事|别人|人)(?:那里|那儿|那边|里|上)?(?:再|先)?(?:借|贷|套|刷|撸)",
     "en": r"\bborrow\b|take\s+out\s+(?:a|another)\s+loan|put\s+it\s+on\s+(?:my|a)\s+credit\s+card|cash\s+advance|payday\s+loan",
 }
+_TOLD_TO = {
+    "zh": r"(?:你|你们)(?:是)?(?:让|叫|要|逼|劝|要求|建议|诱导|催)我",
+    "en": r"\byou(?:'re|\s+are)?\s+(?:tell|telling|told|want|wanting|asking|asked|push|pushing)\w*\s+me\b",
+}
+"""Words that put what follows in the agent's mouth: 你让我去借 reports the demand, it does not agree to it."""
 _LARGE = {
     "zh": r"全部|全额|一次性|结清|还清|一半|半数|大部分|首付|头期|百分之[三四五六七八九]十|[3-9]0\s*%|全款",
     "en": r"\ball\s+of\s+it\b|\bin\s+full\b|\bfull\s+(?:balance|amount)\b|\bthe\s+whole\b|\bhalf\b|lump\s+sum|\bentire\s+balance\b",
@@ -735,7 +744,7 @@ def read_reply(
                 break
     for c in committed:
         m = _search(_BORROW[lang], c.text)
-        if m:
+        if m and not _search(_TOLD_TO[lang], c.text[: m.start()]):
             add("borrow_to_repay", c.text)
             break
 

@@ -523,6 +523,41 @@ def test_willingness_as_a_noun_counts_in_the_report(books):
     assert "willing" in rep.covered and "willing" not in rep.missed
 
 
+@pytest.mark.parametrize(
+    ("text", "borrows"),
+    [
+        ("行，我去网贷再借点钱还你", True),
+        ("好吧，我找朋友借一笔钱来还", True),
+        ("我在别的平台借点钱先还上", True),
+        ("那我去借呗里借一点还你们", True),
+        ("我拿信用卡套现还你", True),
+        ("好的，我跟亲戚借钱还", True),
+        ("我不会去借网贷还钱", False),
+        ("我不会借钱来还，只能每月还1500", False),
+        ("借新还旧我做不到", False),
+        ("我之前借的网贷还没还完", False),
+        ("我的借款还有多少没还？", False),
+        ("你让我去网贷借钱，这是违规的", False),
+    ],
+)
+def test_agreeing_to_borrow_elsewhere_is_a_pitfall(text, borrows):
+    """答应借钱还债 whatever the agent just said: any lender (网贷, 借呗, another platform, friends) and any
+    wording between 借 and 还; refusing or merely mentioning a past loan is not it."""
+    got = read_reply(text, "zh", ZH_NUMBERS, agent_line="今天下班之前必须处理。", agent_intent="deadline-ultimatum")
+    assert ("borrow_to_repay" in {p.kind for p in got.pitfalls}) is borrows, got
+
+
+def test_agreeing_to_borrow_is_not_handling_the_threat_calmly(books):
+    sc = rehearse.find_scenario("zh-pushy-collector")
+    r = Rehearsal(sc, books["zh"])
+    r.reply("你好")
+    r.reply("嗯")
+    assert r.current_turn().id == "family"
+    fb = r.reply("行，我去网贷再借点钱还你")
+    assert "borrow_to_repay" in {p.kind for p in fb.pitfalls}
+    assert fb.calm is False and not any("保持冷静很好" in t for t in fb.tips)
+
+
 # -- the record ------------------------------------------------------------------------------------------------
 
 
