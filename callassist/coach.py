@@ -445,7 +445,7 @@ _POINT_REPLY: dict[str, dict[str, str]] = {
         r"remove\s+(?:the\s+)?fees|hardship\s+program|settle\s+for\s+less|lower\s+the\s+balance|forgive",
     },
     "push_back": {
-        "zh": r"违法|不合法|违规|投诉|举报|12378|12368|银保监|金融监管|监管局|金融消费|互联网金融协会|报警|110|"
+        "zh": r"违法|不合法|违规|投诉|举报|(?<!\d)(?:12378|12368|110)(?!\d)|银保监|金融监管|监管局|金融消费|互联网金融协会|报警|"
         r"(?:不要|别|停止)(?:再)?(?:联系|打给|骚扰|打电话给|威胁|找)|只(?:联系|找)我(?:本人)?|直接(?:找|联系)我本人|人民调解|调解|核实(?:一下)?(?:案号|立案)|保留证据|"
         r"文明(?:沟通|用语|一点|点)|客气(?:点|一点)|注意(?:你的)?(?:措辞|用词|态度)",
         "en": r"illegal|against\s+the\s+law|violat|fdcpa|\bcfpb\b|attorney\s+general|report\s+(?:you|this|it)|"
@@ -516,7 +516,10 @@ _NO_MONEY_SOFT = {
     "en": r"$^",
 }
 _ANGER = {
-    "zh": r"骗子|滚|他妈|妈的|tmd|操你|草泥马|cnm|傻逼|傻b|sb|煞笔|去死|有病|神经病|混蛋|王八蛋|畜生|垃圾|狗东西|吸血鬼|强盗|土匪|"
+    # Swear words that are also ordinary words are matched only where they swear: 妈的 but not 我妈的电话 or
+    # 妈妈的 (someone's mother), 有病 said of the agent but not 我妈有病, 滚 but not 利滚利.
+    "zh": r"骗子|(?<![利越])滚(?![利动雪])|(?<![我俺咱她爸老妈姨舅姑岳])妈(?:的|了个)(?!\s*(?:电话|号码|手机|微信|联系方式|地址|qq))|"
+    r"tmd|操你|草泥马|cnm|傻逼|傻b|sb|煞笔|去死|(?:你|你们)(?:是不是|真是|真|就是)?有病|有病(?:吧|啊|呀)|神经病|混蛋|王八蛋|畜生|垃圾|狗东西|吸血鬼|强盗|土匪|"
     r"闭嘴|少废话|你算什么东西|爱咋咋地|随便你们?|告就告|有本事|老子|你妈|找死|烦死了|别烦我|[!！]{2,}",
     "en": r"\bfuck|\bshit|damn\s+you|\bidiot|\bmoron|\bstupid\b|screw\s+you|go\s+to\s+hell|shut\s+up|bastard|\bscammers?\b|"
     r"\byou(?:'re|\s+are)\s+(?:a\s+)?(?:scam|crook|thief|liar|joke)|\bcrooks\b|\bthieves\b|\bliars\b|bloodsucker|leech|sue\s+me\b|piss\s+off|kiss\s+my|!{2,}",

@@ -558,6 +558,40 @@ def test_agreeing_to_borrow_is_not_handling_the_threat_calmly(books):
     assert fb.calm is False and not any("保持冷静很好" in t for t in fb.tips)
 
 
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("我妈的电话是13900001111，你找她要吧", {"give_contacts"}),
+        ("我妈妈的手机号13900001111", {"give_contacts"}),
+        ("我爸妈的号码是13900001111", {"give_contacts"}),
+        ("她妈的微信是abc123，你加她", {"give_contacts"}),
+        ("我老婆电话13812345678，你打给她", {"give_contacts"}),
+        ("你直接找我同事要，他电话是13712345678", {"give_contacts"}),
+        ("你别打我妈电话", set()),
+        ("我妈的电话我不会给你", set()),
+        ("我妈有病在住院，请别打扰她", set()),
+        ("你们这是利滚利", set()),
+        ("妈的，烦死了", {"angry"}),
+        ("他妈的，你们有病吧", {"angry"}),
+        ("滚！", {"angry"}),
+    ],
+)
+def test_a_relative_is_not_an_insult(text, kinds):
+    """Giving a relative's number is 提供了他人的联系方式, not 发火或骂人: 我妈的, 妈妈的 and 我妈有病 are
+    ordinary words; the swear words alone still count as anger."""
+    got = {p.kind for p in read_reply(text, "zh", ZH_NUMBERS).pitfalls}
+    assert got == kinds, got
+
+
+def test_a_phone_number_is_not_a_complaint_hotline():
+    """110 or 12378 inside someone's phone number is not 冷静指出越界; said on their own they are."""
+    for text in ("我妈电话13911012345", "我老婆电话13123781234"):
+        got = read_reply(text, "zh", ZH_NUMBERS)
+        assert "push_back" not in got.kinds and {p.kind for p in got.pitfalls} == {"give_contacts"}, got
+    assert "push_back" in read_reply("再这样我就打110", "zh", ZH_NUMBERS).kinds
+    assert "push_back" in read_reply("我会打12378", "zh", ZH_NUMBERS).kinds
+
+
 # -- the record ------------------------------------------------------------------------------------------------
 
 
