@@ -426,3 +426,53 @@ def test_verify_result_words_follow_the_locale(monkeypatch, capsys, tmp_path, lo
             assert "行数：" in out and "最终摘要" in out or "校验到的最后一行摘要" in out
         elif name.startswith("en"):
             assert "lines: " in out and ("final digest: " in out or "digest of the last good line: " in out)
+
+
+SYSTEM_KINDS_WRITTEN = (
+    "recognizer_started",
+    "recognizer_stopped",
+    "recognizer_failed",
+    "listening_paused",
+    "listening_resumed",
+    "audio_overflow",
+    "device_lost",
+    "speaker_toggled",
+    "rehearsal-start",
+    "rehearsal-report",
+)
+
+
+def test_every_system_kind_the_code_writes_has_a_chinese_label():
+    from pathlib import Path
+
+    from callassist.audio.live import SYSTEM_KINDS
+    from callassist.record.export import labels
+
+    src = "\n".join(p.read_text(encoding="utf-8") for p in Path("callassist").rglob("*.py"))
+    written = set(re.findall(r"\.system\(\s*\"([\w-]+)\"", src)) | set(re.findall(r"\"kind\": \"([\w-]+)\"", src))
+    written |= set(SYSTEM_KINDS.values())
+    assert written <= set(SYSTEM_KINDS_WRITTEN), written - set(SYSTEM_KINDS_WRITTEN)
+    assert set(SYSTEM_KINDS_WRITTEN) <= set(labels("zh")["system_kinds"])
+
+
+@pytest.mark.parametrize("reason", ["imported", "app closed", "rehearsal ended", "interrupted by the user", "error: x"])
+def test_chinese_export_renders_system_events_and_closing_reasons_in_chinese(tmp_path, reason):
+    s = CallSession.start(tmp_path / "tr", tiny_playbook(), matcher=StubMatcher(), lender="借呗")
+    for kind in SYSTEM_KINDS_WRITTEN:
+        s.system(kind, source="agent", reason="end", scenario="hardship-1")
+    rec = load(s.close(reason).folder)
+    assert [e["kind"] for e in rec.events if e["type"] == "system"] == list(SYSTEM_KINDS_WRITTEN)  # stored as is
+    assert rec.events[-1]["reason"] == reason
+    for fmt in ("md", "txt", "html"):
+        zh = export([rec], fmt, "zh")
+        for kind in SYSTEM_KINDS_WRITTEN:
+            assert kind not in zh, (fmt, kind)
+        assert "scenario=" not in zh and "source=" not in zh and "reason=end" not in zh, fmt
+        closing = next(line for line in zh.splitlines() if "通话结束" in line)
+        shown = {"imported": "导入", "app closed": "程序关闭", "rehearsal ended": "演练结束"}
+        shown |= {"interrupted by the user": "用户中止", "error: x": "出错：x"}
+        assert shown[reason] in closing and reason not in closing, (fmt, closing)
+        assert "系统：演练开始" in zh and "系统：语音识别开始" in zh, fmt
+        en = export([rec], fmt, "en")
+        assert "System: rehearsal-start" in en and "scenario=hardship-1" in en, fmt
+        assert "Call ended" in en and reason in en, fmt

@@ -68,6 +68,57 @@ L = {
             "interrupted by the user": "用户中止",
         },
         "reason_error": "出错：{what}",
+        # System events' kinds and detail names as stored in the journal (the stored words are not changed);
+        # one not in a table is shown as stored.
+        "system_kinds": {
+            "recognizer_started": "语音识别开始",
+            "recognizer_stopped": "语音识别停止",
+            "recognizer_failed": "语音识别出错",
+            "listening_paused": "暂停收听",
+            "listening_resumed": "恢复收听",
+            "audio_overflow": "部分音频丢失",
+            "device_lost": "音频设备断开",
+            "speaker_toggled": "切换说话人",
+            "rehearsal-start": "演练开始",
+            "rehearsal-report": "演练评分",
+        },
+        "system_keys": {
+            "source": "音源",
+            "sources": "音源",
+            "message": "说明",
+            "reason": "原因",
+            "model": "模型",
+            "device": "设备",
+            "grammar": "仅识别话术短语",
+            "rtf": "实时率",
+            "started": "开始时间",
+            "transcribed": "转写时间",
+            "speaker": "说话人",
+            "overflows": "缓冲溢出次数",
+            "dropped": "丢弃音频块数",
+            "scenario": "场景",
+            "title": "标题",
+            "language": "语言",
+            "score": "得分",
+            "parts": "分项",
+            "covered": "已覆盖",
+            "missed": "遗漏",
+            "pitfalls": "失误",
+            "alerts": "警示",
+            "calm": "冷静",
+            "replies": "回复数",
+            "finished": "已完成",
+        },
+        "system_values": {
+            "end": "录音结束",
+            "stopped": "已停止",
+            "error": "出错",
+            "failed": "失败",
+            "agent": "对方",
+            "me": "我",
+            "True": "是",
+            "False": "否",
+        },
         "interrupted": "通话中断：没有正常结束（程序被终止、崩溃或断电），下次启动时如实标记",
         "torn": "（最后一行未写完，已如实记录其大小和摘要）",
         "alerts_none": "本次通话未出现警示。",
@@ -159,6 +210,9 @@ L = {
         "close": "Call ended",
         "reasons": {},
         "reason_error": "error: {what}",
+        "system_kinds": {},
+        "system_keys": {},
+        "system_values": {},
         "interrupted": "Call interrupted: it did not end normally (killed, crashed or lost power); marked when "
         "callassist next started",
         "torn": "(the last line was only partly written; its size and digest are recorded)",
@@ -389,9 +443,27 @@ def close_reason(reason: object, lang: str) -> str:
     return text
 
 
-def _detail(ev: dict) -> str:
+def _detail(ev: dict, lang: str = "en") -> str:
+    """An event's other fields, key=value; a Chinese export names the known ones in Chinese (key：value)."""
     skip = {"seq", "type", "at", "prev", "hash", "kind"}
-    return ", ".join(f"{k}={v}" for k, v in ev.items() if k not in skip and v not in (None, "", [], {}))
+    lab = labels(lang)
+    keys, values = lab["system_keys"], lab["system_values"]
+    sep = "，" if lang == "zh" else ", "
+    out = []
+    for k, v in ev.items():
+        if k in skip or v in (None, "", [], {}):
+            continue
+        if k in keys:
+            out.append(f"{keys[k]}：{values.get(str(v), v)}")
+        else:
+            out.append(f"{k}={v}")
+    return sep.join(out)
+
+
+def system_kind(kind: object, lang: str) -> str:
+    """A system event's kind in the export's language; one not in the table as stored."""
+    text = str(kind or "")
+    return labels(lang)["system_kinds"].get(text, text)
 
 
 def timeline(rec: Record, lang: str, *, redacted: bool = False) -> list[Entry]:
@@ -444,7 +516,9 @@ def timeline(rec: Record, lang: str, *, redacted: bool = False) -> list[Entry]:
         elif kind == "stage":
             out.append(Entry(t, "", lab["stage"].format(title=ev.get("title") or ev.get("stage")), "stage"))
         elif kind == "system":
-            out.append(Entry(t, "", lab["system"].format(kind=ev.get("kind", "")), "system", _detail(ev)))
+            out.append(
+                Entry(t, "", lab["system"].format(kind=system_kind(ev.get("kind"), lang)), "system", _detail(ev, lang))
+            )
         elif kind == "speaker":
             out.append(
                 Entry(
@@ -469,7 +543,7 @@ def timeline(rec: Record, lang: str, *, redacted: bool = False) -> list[Entry]:
         elif kind == "interrupted":
             out.append(Entry(t, "", lab["interrupted"], "system", lab["torn"] if ev.get("torn") else ""))
         else:
-            out.append(Entry(t, "", str(kind), "system", _detail(ev)))
+            out.append(Entry(t, "", str(kind), "system", _detail(ev, lang)))
     return out
 
 
