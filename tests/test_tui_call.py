@@ -116,3 +116,32 @@ async def test_call_direction_is_chosen_not_assumed(tmp_path, steps, expected):
         await wait_for(pilot, lambda: isinstance(app.screen, CallEndedScreen))
         folder = app.screen.info.folder
     assert record.load(folder).header["direction"] == expected
+
+
+async def test_transcript_keeps_following_after_a_resize(tmp_path):
+    """A call started at 120x40 and shrunk to 80x24 keeps showing the newest line: the transcript, which fitted
+    before the resize, does not jump to its first line and stop following."""
+    app = make_app("zh", tmp_path / "records")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start_call(pilot)
+        view = screen.query_one(Transcript)
+        box = screen.query_one("#typed")
+
+        async def say(text: str) -> None:
+            n = len(view.entries)
+            box.value = text
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: len(view.entries) > n)
+
+        for n in range(12):
+            await say(f"我：第{n}句，我想协商一下分期还款的具体安排")
+        await pilot.pause()
+        assert view.max_scroll_y == 0  # everything fits at 120x40
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await wait_for(pilot, lambda: view.max_scroll_y > 0 and view.scroll_y >= view.max_scroll_y - 1, 5)
+        await say("再不还钱我们就去法院起诉你")
+        await wait_for(pilot, lambda: view.entries[-1].kind == "alert" or len(view.entries) > 8, 10)
+        await pilot.pause()
+        await wait_for(pilot, lambda: view.scroll_y >= view.max_scroll_y - 1, 5)
+        assert view.max_scroll_y > 0

@@ -13,11 +13,11 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
+from callassist.record.export import fmt_duration
 from callassist.tui import events as ev
 from callassist.tui.screens.base import BaseScreen, tone
 from callassist.tui.screens.dialogs import ChoiceDialog
 from callassist.tui.widgets.prose import Prose
-from callassist.tui.widgets.status import clock
 from callassist.tui.widgets.transcript import Transcript
 
 MARKS = Binding.Group("key.next_mark")
@@ -120,7 +120,8 @@ class ReviewScreen(ExportMixin, BaseScreen):
         table.border_title = t("rev.title")
         for key, width in (("", 1), ("rev.date", 16), ("rev.lender", 12), ("rev.duration", 8), ("rev.alerts", 6)):
             table.add_column(t(key) if key else "", width=width)
-        table.add_column(t("rev.state"), width=16)
+        # As wide as its words ("interrupted rehearsal", "已验证 练习"): a fixed width cut them short.
+        table.add_column(t("rev.state"))
         self.load_list()
         table.focus()
 
@@ -146,7 +147,7 @@ class ReviewScreen(ExportMixin, BaseScreen):
                 "●" if s.folder in self.marked else " ",
                 (s.started or "")[:16].replace("T", " "),
                 s.lender or "-",
-                "-" if s.duration is None else clock(s.duration),
+                fmt_duration(s.duration) or "-",  # rounded, as `callassist list` and exports show it
                 alerts,
                 state_text(s.status, s.mode, t, self.app),
                 key=str(s.folder),
@@ -326,7 +327,7 @@ class RecordScreen(ExportMixin, BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Prose(Text(self.t("rev.loading"), style="dim"), id="record-head")
-        yield Transcript({s: self.t(f"speaker.{s}") for s in ("agent", "me", "unknown")}, id="record-view")
+        yield Transcript({s: self.t(f"speaker.{s}") for s in ("agent", "me", "unknown")}, live=False, id="record-view")
         yield Input(placeholder=self.t("rev.search"), id="record-search", compact=True)
         yield Footer(compact=True, show_command_palette=False)
 
@@ -360,7 +361,7 @@ class RecordScreen(ExportMixin, BaseScreen):
         head.append((rec.header or {}).get("started", "")[:19].replace("T", " "), style="bold")
         if rec.lender:
             head.append(f"  {rec.lender}")
-        head.append(f"  {'-' if rec.duration is None else clock(rec.duration)}  ", style="dim")
+        head.append(f"  {fmt_duration(rec.duration) or '-'}  ", style="dim")
         head.append_text(state_text(rec.status, (rec.header or {}).get("mode", ""), t, self.app))
         agent = " · ".join(x for x in (rec.agent.get("name"), rec.agent.get("id"), rec.agent.get("company")) if x)
         if agent:

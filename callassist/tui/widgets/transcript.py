@@ -74,6 +74,7 @@ class Transcript(ScrollView, can_focus=True):
         labels: dict[str, str] | None = None,
         *,
         times: bool = True,
+        live: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -81,11 +82,13 @@ class Transcript(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.labels = labels or {}
         self.times = times
+        self.live = live  # a call or a rehearsal: keeps to the newest line, across resizes too
         self.entries: list[Entry] = []
         self.partials: dict[str, str] = {}
         self.cursor: int | None = None
         self.found: str = ""
         self._width = 0
+        self._height = 0
         self._starts: list[int] = []  # first wrapped line of each entry
         self._counts: list[int] = []  # wrapped lines of each entry
         self._cache: dict[int, list[Strip]] = {}
@@ -259,10 +262,17 @@ class Transcript(ScrollView, can_focus=True):
         self.refresh()
 
     def on_resize(self) -> None:
-        width = self.scrollable_content_region.width
-        if width != self._width:
-            self._width = width
+        # Whether the view showed the last line is judged with the size it had: at the new size a transcript
+        # that fitted (scroll_y 0) may overflow, and would otherwise stay on its first line and stop following.
+        following = self.live and (self._following or self.scroll_y >= self.line_count - self._height - 1)
+        region = self.scrollable_content_region
+        self._height = region.height
+        if region.width != self._width:
+            self._width = region.width
             self._rewrap()
+        if following:
+            self._following = False
+            self._follow()
 
     def notify_style_update(self) -> None:
         """Theme or CSS changed: drop cached strips."""
