@@ -336,10 +336,10 @@ PITFALLS: dict[str, Kind] = {
     for k in (
         Kind(
             "no_money",
-            "说自己一分钱都没有",
-            "said you have no money at all",
-            "说“现在每月最多能还多少”，不要说一分没有，否则对方只会逼你去借。",
-            "Say what you can pay each month; 'I have nothing' only invites pressure to borrow.",
+            "说自己一分钱都没有或一分不还",
+            "said you have no money at all or won't pay anything",
+            "说“现在每月最多能还多少”；说一分没有或一分不还，对方只会加压、逼你去借。",
+            "Say what you can pay each month; 'I have nothing' or 'I won't pay' only invites pressure to borrow.",
         ),
         Kind(
             "angry",
@@ -511,6 +511,16 @@ _NO_MONEY_HARD = {
     r"can't\s+pay\s+(?:anything|a\s+(?:thing|dime|cent|penny))|\bi'?m\s+(?:flat\s+)?broke\b|\b(?:i'?m\s+)?not\s+paying\b|"
     r"\bi\s+won't\s+pay\b|\bnever\s+(?:going\s+to\s+)?pay",
 }
+_REFUSE_ALL = {
+    # Not paying anything at all: the smallest sum refused (一分钱也不还, 一毛都不会给, 一分也别想拿) or a whole
+    # clause that is only a refusal (我就不还, 我不打算还了). 一分钱也不会少还 and 先不还 are not refusals.
+    "zh": r"(?:一分|一毛|一块|一点|分文|半毛|一个子儿?)钱?(?:都|也)?(?:不|别想)(?:会|打算|想|准备|可能|再)?"
+    r"(?:还|给|付|交|出|拿|要)|"
+    r"^(?:那|反正|总之|所以)?(?:我|老子)?(?:就|就是|偏|偏偏|坚决|绝对|根本|死也|肯定|永远|再也)?(?:也)?"
+    r"不(?:打算|想|准备|会|再)?还(?:钱|你们?|了)*(?:啦|的|啊|呀|吧)?$",
+    "en": r"$^",
+}
+"""Per clause, double negatives (不是不还) removed first."""
 _NO_MONEY_SOFT = {
     "zh": r"(?:我|现在|真的|确实|就是)?没(?:有)?钱(?!一次性|全部|全额|还全|结清|还清|一下子)",
     "en": r"$^",
@@ -712,8 +722,13 @@ def read_reply(
             pits.append(Pitfall(kind, evidence))
 
     m = _search(_NO_MONEY_HARD[lang], s)
+    refusal = next(
+        (c for c in cl if not c.question and _search(_REFUSE_ALL[lang], _ZH_DOUBLE_NEG.sub("", c.text))), None
+    )
     if m:
         add("no_money", m.group(0))
+    elif refusal is not None:
+        add("no_money", refusal.text)
     elif not money_committed:
         m = _search(_NO_MONEY_SOFT[lang], s)
         if m:

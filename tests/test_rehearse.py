@@ -233,7 +233,10 @@ def test_report_explains_the_score(books, matchers):
     rep = r.report()
     assert [p.key for p in rep.parts] == ["points", "alerts", "pitfalls"]
     assert rep.score == max(0, min(100, round(sum(p.points for p in rep.parts))))
-    assert "说自己一分钱都没有 −10" in rep.parts[2].detail and "承诺的月供超过可承受额 −15" in rep.parts[2].detail
+    assert (
+        "说自己一分钱都没有或一分不还 −10" in rep.parts[2].detail
+        and "承诺的月供超过可承受额 −15" in rep.parts[2].detail
+    )
     assert rep.missed and any("可以这样说" in t for t in rep.tips)
     lines = [t for _, t in rehearse.report_lines(rep)]
     assert lines[1].startswith(f"得分 {rep.score}/100")
@@ -590,6 +593,44 @@ def test_a_phone_number_is_not_a_complaint_hotline():
         assert "push_back" not in got.kinds and {p.kind for p in got.pitfalls} == {"give_contacts"}, got
     assert "push_back" in read_reply("再这样我就打110", "zh", ZH_NUMBERS).kinds
     assert "push_back" in read_reply("我会打12378", "zh", ZH_NUMBERS).kinds
+
+
+@pytest.mark.parametrize(
+    ("text", "refuses"),
+    [
+        ("我一分钱也不还", True),
+        ("一分都不给你们", True),
+        ("我一毛钱都不会还", True),
+        ("你们一分钱也别想拿到", True),
+        ("我就不还，你爱找谁找谁", True),
+        ("我不打算还了", True),
+        ("我坚决不还", True),
+        ("我不是不还，是真的还不上，每月能还1500", False),
+        ("我一分钱也不会少还，只是要分期，每月1500", False),
+        ("一分钱也不会不还", False),
+        ("这个月先不还，下个月15号还1500", False),
+        ("我不会还到你的个人账户", False),
+        ("利息我不还，本金我每月还1500", False),
+    ],
+)
+def test_refusing_to_pay_anything_is_flagged(text, refuses):
+    """Refusing to pay at all (一分钱也不还, 我就不还) is the no_money pitfall, like 一分钱都没有; refusing one
+    thing, putting off a payment, or a double negative is not."""
+    got = read_reply(
+        text, "zh", ZH_NUMBERS, agent_line="请问您这几个月为什么没有按时还款呢？", agent_intent="why-overdue"
+    )
+    assert ("no_money" in {p.kind for p in got.pitfalls}) is refuses, got
+
+
+def test_refusing_to_pay_is_pointed_out_in_the_first_scenario(books):
+    sc = rehearse.find_scenario("zh-helpful-service")
+    r = Rehearsal(sc, books["zh"])
+    for text in ("你好", "是我本人", "好的"):
+        r.reply(text)
+    assert r.current_turn().id == "why"
+    fb = r.reply("我一分钱也不还")
+    assert [p.kind for p in fb.pitfalls] == ["no_money"]
+    assert any(line.startswith("✗ ") for _, line in rehearse.feedback_lines(fb, "zh"))
 
 
 # -- the record ------------------------------------------------------------------------------------------------
