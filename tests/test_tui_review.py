@@ -187,3 +187,36 @@ async def test_a_call_without_a_known_length_shows_a_dash(tmp_path):
         table = app.screen.query_one(DataTable)
         assert app.screen.summaries[0].duration is None
         assert str(table.get_row_at(0)[3]) == "-"
+
+
+async def test_list_durations_agree_with_callassist_list_and_the_state_fits(tmp_path, capsys):
+    from rich.cells import cell_len
+
+    from callassist.cli import main
+    from callassist.session import CallSession
+    from tests.record_helpers import StubMatcher, tiny_playbook
+
+    root = tmp_path / "records"
+    make_record(root, "en", mode="rehearsal")
+    for n, seconds in enumerate((16.6, 36.6, 9.7)):
+        s = CallSession.start(root, tiny_playbook(), matcher=StubMatcher(), lender=f"L{n}")
+        s.utterance("me", "hello")
+        s.close(duration=seconds)
+    assert main(["list", "--transcripts", str(root)]) == 0
+    listed = capsys.readouterr().out
+    app = make_app("en", root)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ReviewScreen))
+        review = pilot.app.screen
+        await wait_for(pilot, lambda: len(review.summaries) == 4)
+        table = review.query_one(DataTable)
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        shown = sorted(str(r[3]) for r in rows)
+        assert shown == ["0:10", "0:17", "0:37", "1:35"]  # rounded, as `callassist list` shows them
+        assert all(d in listed for d in shown), listed
+        state = table.ordered_columns[5]
+        words = [str(r[5]) for r in rows]
+        assert "verified rehearsal" in words
+        for word in words:  # the state column is as wide as its words
+            assert cell_len(word) <= state.get_render_width(table) - 2 * table.cell_padding, word
