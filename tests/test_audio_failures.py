@@ -135,3 +135,28 @@ def test_transcribe_with_a_folder_that_is_not_a_model(tmp_path):
         env=env,
     )
     assert "callassist models download vosk-model-small-cn-0.22" in one_line_error(p)
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (b"agent: hello\nme: hi\n", "not a RIFF/WAVE file"),
+        (b"", "the file is empty"),
+        (b"RIFF\x00\x00", "too short to be a WAV file"),
+        (b"RIFF\x24\x00\x00\x00AVI LIST", "a RIFF file but not WAVE"),
+        (b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(40), "looks like MP3"),
+        (b"\x00\x00\x00\x18ftypM4A " + bytes(40), "looks like M4A"),
+        (b"RIFF\x00\x00\x00\x00WAVEjunk", "cut short"),
+    ],
+)
+def test_a_file_that_is_not_a_wav_says_why(tmp_path, data, why):
+    from callassist.audio.errors import WavError
+    from callassist.audio.sources import wav_info
+
+    bad = tmp_path / "notwav.wav"
+    bad.write_bytes(data)
+    with pytest.raises(WavError) as e:
+        wav_info(bad)
+    msg = str(e.value)
+    assert why in msg and ":  (" not in msg and ": (" not in msg, msg
+    assert "convert it" in msg

@@ -448,6 +448,44 @@ class WavInfo:
         return self.frames / self.rate if self.rate else 0.0
 
 
+# What a file that is not a WAV most likely is, by its first bytes (phones record m4a, amr, mp3).
+_SIGNATURES = (
+    (0, b"ID3", "MP3"),
+    (0, b"\xff\xfb", "MP3"),
+    (0, b"\xff\xf3", "MP3"),
+    (0, b"\xff\xf2", "MP3"),
+    (4, b"ftyp", "M4A/MP4"),
+    (0, b"#!AMR", "AMR"),
+    (0, b"OggS", "Ogg"),
+    (0, b"fLaC", "FLAC"),
+    (0, b"FORM", "AIFF"),
+)
+
+
+def _not_wav_reason(path: Path, err: BaseException) -> str:
+    """Why the wave module refused a file, in words (its own messages can be empty, e.g. EOFError())."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+    except OSError as e:
+        return str(e) or type(e).__name__
+    if not head:
+        return "the file is empty"
+    for offset, magic, kind in _SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            return f"not a RIFF/WAVE file, it looks like {kind} audio"
+    if not head.startswith(b"RIFF"[: len(head)]) or (len(head) >= 4 and not head.startswith(b"RIFF")):
+        return "not a RIFF/WAVE file (it does not start with RIFF)"
+    if len(head) < 12:
+        return f"too short to be a WAV file ({len(head)} bytes)"
+    if head[8:12] != b"WAVE":
+        return f"a RIFF file but not WAVE ({head[8:12].decode('latin-1').strip() or '?'})"
+    text = str(err)
+    if text and text != "not a WAVE file":
+        return text  # e.g. "unknown format: 3" (floating point samples)
+    return "its header is damaged or the file is cut short"
+
+
 def wav_info(path: str | Path) -> WavInfo:
     """Read and check a WAV header: PCM, at least 8 kHz; WavError otherwise."""
     path = Path(path)
@@ -460,7 +498,7 @@ def wav_info(path: str | Path) -> WavInfo:
         raise WavError(f"{path}: is a folder, not a WAV file") from None
     except (wave.Error, EOFError) as e:
         hint = " (convert it: sox IN -b 16 OUT.wav, or ffmpeg -i IN -ac 1 -ar 16000 OUT.wav)"
-        raise WavError(f"{path}: not a PCM WAV file we can read: {e}{hint}") from None
+        raise WavError(f"{path}: not a PCM WAV file we can read: {_not_wav_reason(path, e)}{hint}") from None
     except OSError as e:
         raise WavError(f"{path}: cannot read: {e.strerror}") from None
     if info.channels < 1:
