@@ -145,3 +145,43 @@ async def test_transcript_keeps_following_after_a_resize(tmp_path):
         await pilot.pause()
         await wait_for(pilot, lambda: view.scroll_y >= view.max_scroll_y - 1, 5)
         assert view.max_scroll_y > 0
+
+
+async def test_end_of_call_exports_offer_masking(tmp_path):
+    """The export keys of the end-of-call screen open review's export dialog (format highlighted, the masking
+    choice under it): with masking ticked the card number is masked and the file says so in its name."""
+    from textual.widgets import Checkbox, OptionList
+
+    from callassist.tui.screens.dialogs import ChoiceDialog
+
+    card = "6222021234567890123"
+    app = make_app("zh", tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await start_call(pilot)
+        view = screen.query_one(Transcript)
+        screen.query_one("#typed").value = f"我：我的卡号是 {card}"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(card in e.text for e in view.entries))
+        await pilot.press("escape", "e", "y")
+        await wait_for(pilot, lambda: isinstance(app.screen, CallEndedScreen))
+        ended = app.screen
+        # d: the dialog, on the mediation pack; masking ticked → a masked pack
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        dialog = app.screen
+        options = dialog.query_one(OptionList)
+        assert options.get_option_at_index(options.highlighted).id == "mediation"
+        dialog.query_one("#choice-check", Checkbox).value = True
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: ended.last_export is not None)
+        assert ended.last_export.name == "mediation-redacted.md"
+        assert card not in ended.last_export.read_text(encoding="utf-8")
+        # t: the dialog on plain text; Escape exports nothing
+        ended.last_export = None
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        options = app.screen.query_one(OptionList)
+        assert options.get_option_at_index(options.highlighted).id == "txt"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert ended.last_export is None and app.screen is ended

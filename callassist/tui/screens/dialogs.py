@@ -239,11 +239,14 @@ def profile_from_form(values: dict[str, object], old: prof.Profile) -> prof.Prof
 class ChoiceDialog(BaseDialog):
     """Pick one of a list (export format, scenario); Enter chooses."""
 
-    def __init__(self, title: str, choices: list[tuple[str, str]], *, check: str = "") -> None:
+    def __init__(
+        self, title: str, choices: list[tuple[str, str]], *, check: str = "", highlight: str | None = None
+    ) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.choices = choices
         self.check = check
+        self.highlight = highlight
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
@@ -252,6 +255,11 @@ class ChoiceDialog(BaseDialog):
             if self.check:
                 yield Checkbox(self.t(self.check), id="choice-check", compact=True)
         yield Footer()
+
+    def on_mount(self) -> None:
+        keys = [key for key, _ in self.choices]
+        if self.highlight in keys:
+            self.query_one("#choices", OptionList).highlighted = keys.index(self.highlight)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

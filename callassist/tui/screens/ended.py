@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer
 
 from callassist.tui.screens.base import BaseScreen
+from callassist.tui.screens.review import ExportMixin
 from callassist.tui.widgets.prose import Prose
 from callassist.tui.widgets.status import clock
 
 EXPORTS = Binding.Group("key.export")
 
 
-class CallEndedScreen(BaseScreen):
+class CallEndedScreen(ExportMixin, BaseScreen):
     """Shows the closed record (folder, digest, duration, audio digest) and exports it by key."""
 
     BINDINGS = [
@@ -34,6 +35,7 @@ class CallEndedScreen(BaseScreen):
     def __init__(self, info: Any) -> None:
         super().__init__()
         self.info = info
+        self.last_export: Path | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="ended-body"):
@@ -61,20 +63,14 @@ class CallEndedScreen(BaseScreen):
         self.query_one("#ended-exports", Prose).update(Text(t("ended.export_help"), style="dim"))
 
     def action_export(self, fmt: str) -> None:
-        self.export(fmt)
+        """Review's export dialog on the format of the key: the same choice of masking before anything is written."""
+        self.ask_export([self.info.folder], highlight=fmt)
 
-    @work(thread=True, group="export", exit_on_error=False)
-    def export(self, fmt: str) -> None:
-        from callassist.tui.exporting import export_files
-
-        path = export_files([self.info.folder], fmt, self.services.lang)
-        self.app.call_from_thread(self.exported, path)
-
-    def exported(self, path) -> None:
+    def exported(self, path: Path, problems: tuple[str, ...] = ()) -> None:
         self.query_one("#ended-exports", Prose).update(
             Text.assemble((self.t("ended.export_help") + "\n", "dim"), (self.t("ended.exported", path=path), "bold"))
         )
-        self.notify(self.t("ended.exported", path=path), timeout=5)
+        super().exported(path, problems)
 
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState

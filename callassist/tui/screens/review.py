@@ -53,7 +53,9 @@ def state_text(status: str, mode: str, t, app) -> Text:
 class ExportMixin:
     """Export one or several records through the format dialog, in a thread worker."""
 
-    def ask_export(self, folders: list[Path], preset: str | None = None) -> None:
+    def ask_export(self, folders: list[Path], preset: str | None = None, *, highlight: str | None = None) -> None:
+        """The export dialog (format, and whether to mask ID, card and phone numbers and e-mails), on the format
+        `highlight` when given; `preset` exports in that format at once, unmasked."""
         t = self.t  # type: ignore[attr-defined]
 
         def chosen(result: tuple[str, bool] | None) -> None:
@@ -63,7 +65,9 @@ class ExportMixin:
         if preset is not None:
             self.export(folders, preset, False)
             return
-        dialog = self.app.dialog(ChoiceDialog, t("export.title"), export_choices(t), check="export.redact")  # type: ignore[attr-defined]
+        dialog = self.app.dialog(  # type: ignore[attr-defined]
+            ChoiceDialog, t("export.title"), export_choices(t), check="export.redact", highlight=highlight
+        )
         self.app.push_screen(dialog, chosen)  # type: ignore[attr-defined]
 
     @work(thread=True, group="export", exit_on_error=False)
