@@ -330,3 +330,22 @@ def test_model_loader_reports_failure_for_the_app(tmp_path):
     with pytest.raises(ModelError, match="not a Vosk model"):
         loader.wait(30)
     assert loader.state == "failed" and seen == ["failed"] and "\n" not in (loader.error or "")
+
+
+def test_a_model_in_a_folder_called_model_is_named_by_more_than_that(tmp_path, monkeypatch):
+    from callassist.audio import live
+
+    named = fake_model(tmp_path / "vosk-model-small-cn-0.22")
+    assert M.model_label(named) == "vosk-model-small-cn-0.22"
+    titled = fake_model(tmp_path / "downloads" / "model")
+    (titled / "README").write_text("Chinese Vosk model for mobile\n\nCER results\n", encoding="utf-8")
+    assert M.model_label(titled) == "Chinese Vosk model for mobile (downloads/model)"
+    bare = fake_model(tmp_path / "cn-small" / "model")
+    assert M.model_label(bare) == "cn-small/model"
+    deep = fake_model(tmp_path / "models" / "model")
+    assert M.model_label(deep) == str(deep)
+    ko = M.ko_package_model()
+    if ko is not None:
+        assert M.model_label(ko) == M.KO_PACKAGE
+    monkeypatch.setattr("callassist.audio.errors.import_vosk", lambda: None)
+    assert live.probe(str(bare)).model == "cn-small/model"  # what the home screen shows as 模型：…

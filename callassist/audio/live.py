@@ -52,13 +52,13 @@ SYSTEM_KINDS = {
 def probe(model: str | None = None, language: str | None = None) -> Probe:
     """Look for a model and input devices without loading anything heavy (run it off the UI thread)."""
     from callassist.audio.errors import import_vosk
-    from callassist.audio.models import find_model
+    from callassist.audio.models import find_model, model_label
 
     name = path = problem = ""
     try:
         import_vosk()
         p = find_model(model, language=language)
-        name, path = p.name, str(p)
+        name, path = model_label(p), str(p)  # not just "model": the pip package's folder is called that
     except ModelNotFound:
         pass  # no model and no problem: the app says "no model yet, here is how to get one" in its own language
     except ModelError as e:

@@ -124,6 +124,32 @@ def ko_package_model() -> Path | None:
     return path if path.is_dir() else None
 
 
+# Folder names that say nothing about which model is inside (the pip package's folder is called "model").
+GENERIC_NAMES = frozenset({"model", "models", "vosk", "vosk-model", "vosk_model", "asr", "speech"})
+
+
+def model_label(path: str | os.PathLike[str]) -> str:
+    """A name for a model folder that tells it apart, for the app to show: the folder's own name, unless
+    that is generic ("model"); then the package's name, or the title in the model's README (Vosk models
+    have one: "Small Korean for Vosk (…)") with the parent folder, or the full path."""
+    path = Path(path)
+    if path.name.lower() not in GENERIC_NAMES:
+        return path.name
+    if path == ko_package_model():
+        return KO_PACKAGE
+    parent = path.parent.name
+    where = f"{parent}/{path.name}" if parent and parent.lower() not in GENERIC_NAMES else str(path)
+    title = ""
+    try:
+        with open(path / "README", encoding="utf-8", errors="replace") as f:
+            title = next((line.strip() for line in f if line.strip()), "")
+    except OSError:
+        pass
+    if title and len(title) <= 80:
+        return f"{title} ({where})"
+    return where
+
+
 def looks_like_model(path: Path) -> bool:
     """A quick structural test (see check_structure for the reasons)."""
     try:
