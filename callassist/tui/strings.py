@@ -153,6 +153,7 @@ ZH: dict[str, str] = {
     "agreed.text": "原话 / 说明",
     "agreed.bad_number": "“{field}”要填数字。",
     "form.hint": "回车保存 · Tab 下一项 · Esc 取消",
+    "form.quoted": "“{label}”",
     "confirm.yes": "是",
     "confirm.no": "否",
     # ended
@@ -363,6 +364,7 @@ EN: dict[str, str] = {
     "agreed.text": "Their words / details",
     "agreed.bad_number": "'{field}' must be a number.",
     "form.hint": "Enter saves · Tab next field · Esc cancels",
+    "form.quoted": "'{label}'",
     "confirm.yes": "Yes",
     "confirm.no": "No",
     "ended.title": "Call ended",

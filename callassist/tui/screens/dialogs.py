@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from textual.app import ComposeResult
@@ -96,17 +97,30 @@ class ChoiceRow(RadioSet, inherit_bindings=False):
         return (button.id or "").removeprefix("choice-") if button is not None else ""
 
 
+# Checks a form's values before it closes: None, or the key of the field at fault and a message for under the form.
+Validator = Callable[[dict[str, object]], "tuple[str, str] | None"]
+
+
 class FormDialog(BaseDialog):
     """Labelled inputs; Enter in any field submits the whole form; numbers are checked before it closes."""
 
     BINDINGS = [Binding("enter", "submit", show=False)]
 
-    def __init__(self, title: str, fields: list[Field], *, check: str = "", choice: Choice | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        fields: list[Field],
+        *,
+        check: str = "",
+        choice: Choice | None = None,
+        validate: Validator | None = None,
+    ) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.fields = fields
         self.check = check
         self.choice = choice
+        self.validate = validate
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box form"):
@@ -145,6 +159,14 @@ class FormDialog(BaseDialog):
             out[self.choice.key] = self.query_one(f"#field-{self.choice.key}", ChoiceRow).chosen or self.choice.value
         if self.check:
             out["_check"] = self.query_one("#form-check", Checkbox).value
+        problem = self.validate(out) if self.validate is not None else None
+        if problem is not None:
+            key, message = problem
+            self.query_one("#form-error", Static).update(message)
+            if self.query(f"#field-{key}"):
+                self.query_one(f"#field-{key}").focus()
+            return None
+        self.query_one("#form-error", Static).update("")
         return out
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -158,9 +180,17 @@ class FormDialog(BaseDialog):
             self.dismiss(values)
 
 
-def form(lang: str, title: str, fields: list[Field], *, check: str = "", choice: Choice | None = None) -> FormDialog:
+def form(
+    lang: str,
+    title: str,
+    fields: list[Field],
+    *,
+    check: str = "",
+    choice: Choice | None = None,
+    validate: Validator | None = None,
+) -> FormDialog:
     """A FormDialog with its keys described in the UI language."""
-    return localized(FormDialog, lang)(title, fields, check=check, choice=choice)
+    return localized(FormDialog, lang)(title, fields, check=check, choice=choice, validate=validate)
 
 
 def agreed_dialog(lang: str) -> FormDialog:
@@ -227,7 +257,23 @@ def profile_dialog(lang: str, profile: prof.Profile) -> FormDialog:
         v = current.get(key)
         text = "" if v in (None, "") else (f"{v:g}" if isinstance(v, float) else str(v))
         fields.append(Field(key, label, text, number))
-    return form(lang, t("home.profile"), fields)
+    return form(lang, t("home.profile"), fields, validate=lambda values: profile_problem(values, lang))
+
+
+def profile_problem(values: dict[str, object], lang: str) -> tuple[str, str] | None:
+    """The first number the profile would refuse, with the planner's reason in the UI language, the field named
+    by its label (not `--set: 'debt'` as on the command line)."""
+    from callassist.plan import PlanError, check_value
+
+    t = translator(lang)
+    for key, label, number in PROFILE_FIELDS:
+        value = values.get(key)
+        if number and isinstance(value, int | float):
+            try:
+                check_value(key, float(value), t("form.quoted", label=t(label)))
+            except PlanError as e:
+                return key, e.message(lang == "zh")
+    return None
 
 
 def profile_from_form(values: dict[str, object], old: prof.Profile) -> prof.Profile:
