@@ -6,6 +6,7 @@ import pytest
 from textual.widgets import Input, Static
 
 from callassist.tui.screens.dialogs import FormDialog
+from callassist.tui.widgets.transcript import Transcript
 from tests.test_tui_call import wait_for
 from tests.tui_support import app as make_app
 from tests.tui_support import capture_notifications
@@ -44,3 +45,45 @@ async def test_profile_form_keeps_a_bad_value_and_says_why(tmp_path, lang):
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.services.profile.debt == 5000)
         assert app.services.profile.name == "李女士"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_agreed_form_checks_the_date_and_the_total(tmp_path, lang):
+    """2025-13-45 is refused (the form stays open, the message under it); a total of 100 for 24 × 998 is a
+    warning, and the same values entered again are saved, the date written as YYYY-MM-DD."""
+    from tests.test_tui_call import start_call
+
+    app = make_app(lang, tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await start_call(pilot)
+        await pilot.press("escape", "a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        dialog = app.screen
+        for key, value in (("amount", "100"), ("periods", "24"), ("per_period", "998"), ("first_due", "2025-13-45")):
+            dialog.query_one(f"#field-{key}", Input).value = value
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog
+        assert ("真实的日期" if lang == "zh" else "real date") in error_text(dialog)
+        assert dialog.query_one("#field-first_due", Input).has_focus
+        dialog.query_one("#field-first_due", Input).value = "2026/1/5"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog
+        message = error_text(dialog)
+        assert "23,952.00" in message and "100.00" in message
+        await pilot.press("enter")  # checked: saved as typed
+        await wait_for(pilot, lambda: app.screen is screen)
+        view = screen.query_one(Transcript)
+        await wait_for(pilot, lambda: any(e.kind == "agreed" for e in view.entries), 10)
+        folder = screen.session.folder
+    from callassist import record
+
+    rec = record.load(folder)
+    agreed = next(e for e in rec.events if e["type"] == "agreed")
+    assert (agreed["amount"], agreed["periods"], agreed["per_period"], agreed["first_due"]) == (
+        100.0,
+        24,
+        998.0,
+        "2026-01-05",
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import date
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -196,6 +198,7 @@ def form(
 def agreed_dialog(lang: str) -> FormDialog:
     """The agreed-term form: amount, periods, per period, first due date, waived items, their words."""
     t = translator(lang)
+    warned: dict[str, object] = {}
     return form(
         lang,
         t("agreed.title"),
@@ -207,7 +210,53 @@ def agreed_dialog(lang: str) -> FormDialog:
             Field("waived", "agreed.waived"),
             Field("text", "agreed.text"),
         ],
+        validate=lambda values: agreed_problem(values, lang, warned),
     )
+
+
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
+
+
+def parse_date(text: str) -> date | None:
+    """A calendar date written 2026-12-15, 2026/12/15, 2026.12.15 or 2026年12月15日; None if it is not one."""
+    m = _DATE.fullmatch(text.strip())
+    if m is None:
+        return None
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def agreed_problem(values: dict[str, object], lang: str, warned: dict[str, object]) -> tuple[str, str] | None:
+    """What the agreed-term form refuses: a first due date that is not a real date (a good one is written back as
+    YYYY-MM-DD), negative amounts, periods under 1. A total that differs from periods × per period (by more than
+    1%) is a warning: the same values submitted again are saved (a down payment can explain it)."""
+    from callassist.plan import money
+
+    t = translator(lang)
+    due = values.get("first_due")
+    if isinstance(due, str) and due:
+        day = parse_date(due)
+        if day is None:
+            return "first_due", t("agreed.bad_date", value=due)
+        values["first_due"] = day.isoformat()
+    for key in ("amount", "per_period"):
+        v = values.get(key)
+        if isinstance(v, float) and (v < 0 or v != v):
+            return key, t("agreed.negative", field=t(f"agreed.{key}"))
+    periods = values.get("periods")
+    if isinstance(periods, int) and periods < 1:
+        return "periods", t("agreed.bad_periods")
+    amount, per = values.get("amount"), values.get("per_period")
+    if isinstance(amount, float) and isinstance(periods, int) and isinstance(per, float):
+        product = periods * per
+        if abs(amount - product) > max(1.0, 0.01 * max(amount, product)) and warned.get("values") != values:
+            warned["values"] = dict(values)
+            return "amount", t(
+                "agreed.mismatch", amount=money(amount), periods=periods, per_period=money(per), product=money(product)
+            )
+    return None
 
 
 # Who called whom, as the record's header stores it (session.DIRECTIONS): not recorded until the user says.
