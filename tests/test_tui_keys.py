@@ -190,5 +190,8 @@ async def test_a_number_the_profile_refuses_is_explained_in_chinese(tmp_path):
         app.screen.query_one("#field-cap").value = "1.5"  # a number, but more than all of the income
         app.screen.query_one("#field-cap").focus()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: bool(notes))
-        assert "cap" in notes[-1] and any("\u4e00" <= ch <= "\u9fff" for ch in notes[-1]), notes
+        await pilot.pause()
+        # said under the form, which stays open, naming the field by its label (not --set: 'cap')
+        message = str(app.screen.query_one("#form-error").render())
+        assert "收入占比" in message and "--set" not in message and not notes, (message, notes)
+        assert app.screen.query_one("#field-cap").value == "1.5"
