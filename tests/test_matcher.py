@@ -62,7 +62,10 @@ def test_english(en):
     assert en.match("if you don't pay we'll have you arrested").intent == "threat-arrest"
     assert en.match("hello?").intent is None
     # a plain statement of the balance on a credit card is not a threat to the borrower's credit
-    for line in ("We're collecting $20,000.00 on your Chase credit card account.", "Your ACME credit card is past due."):
+    for line in (
+        "We're collecting $20,000.00 on your Chase credit card account.",
+        "Your ACME credit card is past due.",
+    ):
         m = en.match(line)
         assert m.intent not in {"credit-report-threat", "bank-info-request"} and not m.also_alerts, line
 
