@@ -56,7 +56,7 @@ class Match:
     candidates: tuple[Candidate, ...]
     reason: Reason | None = None
     why_none: str = ""
-    # Other intents with an alert that pass the threshold too: one sentence can cross several lines
+    # Other intents with an alert that score high too (Settings.also_alert): one sentence can cross several lines
     # ("上门找你，还要通知你单位"); each is recorded. The suggestion stays the best intent's.
     also_alerts: tuple[str, ...] = ()
 
@@ -88,6 +88,9 @@ class Settings:
     """The decision threshold on the learned score (0..1); see benchmarks/match.py for how it was chosen."""
 
     threshold: float = 0.4
+    # Another intent with an alert is recorded beside the best one when its own score reaches this: stricter than
+    # the threshold, since one misheard word (家人 in a line about fees) can lift a second intent a little.
+    also_alert: float = 0.5
 
 
 # What the scorer looks at for each (utterance, intent) pair. The weights are learned from the playbook itself
@@ -515,7 +518,8 @@ class Matcher:
             heard=norm,
             example_norm=self._norm_texts[ex_i],
         )
-        also = tuple(c.intent for c in cands[1:] if c.intent in self._alerting and c.score >= self.settings.threshold)
+        bar = max(self.settings.also_alert, self.settings.threshold)
+        also = tuple(c.intent for c in cands[1:] if c.intent in self._alerting and c.score >= bar)
         return Match(text, best.intent, best.score, cands, reason, also_alerts=also)
 
 

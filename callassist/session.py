@@ -285,8 +285,8 @@ class CallSession:
         return event, match
 
     def _record_match(self, ref: int, match: Match, at: str | None) -> tuple[list[dict], RecordWriteError | None]:
-        """Write the suggestion and the alerts of a match (the best intent's, then any other that passed the
-        threshold); a write error is returned, with the events queued."""
+        """Write the suggestion and the alerts of a match (the best intent's, then any other that scored high
+        too); a write error is returned, with the events queued."""
         if match.intent is None:
             return [], None
         intent = self.playbook.intent(match.intent)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from callassist import playbook as pb
-from callassist.matcher import Matcher
+from callassist.matcher import Matcher, Settings
 from callassist.record import RecordError, load
 from callassist.session import CallSession, ClosedInfo
 from tests.record_helpers import CST, StubMatcher, tiny_playbook
@@ -56,6 +56,10 @@ def test_every_line_the_agent_crosses_in_one_sentence_is_an_alert(tmp_path, zh):
     assert len([e for e in s.events if e["type"] == "suggestion"]) == 1  # one prepared answer on screen
     # a plain line raises one alert or none, never a second one by accident
     assert matcher.match("你这个月的账单是多少").also_alerts == ()
+    # a second alert needs a score of its own (Settings.also_alert), above the decision threshold
+    strict = Matcher(book, settings=Settings(also_alert=0.99))
+    assert strict.match(line).intent == m.intent and strict.match(line).also_alerts == ()
+    assert all(c.score >= Settings().also_alert for c in m.candidates if c.intent in m.also_alerts)
 
 
 def test_unknown_speaker_is_matched_and_partial_is_not_recorded(tmp_path, zh):
