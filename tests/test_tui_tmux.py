@@ -104,6 +104,8 @@ def test_bare_callassist_runs_a_typed_call_in_tmux(tmux, isolated_dirs):
     tmux.keys("y")
     shown = tmux.wait("最终摘要")
     tmux.keys("m")
+    tmux.wait("遮盖身份证号")  # the export dialog, on Markdown, with its masking choice
+    tmux.keys("Enter")
     tmux.wait("已导出")
     tmux.keys("Escape")
     tmux.wait("模拟练习")
