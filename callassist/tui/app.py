@@ -102,6 +102,25 @@ class CallAssist(App[None]):
         self.matcher_future(self.services.playbook)
         self.switch_screen(self.screen_of("home"))
 
+    def action_help_quit(self) -> None:
+        """Ctrl+C (bound by Textual to say how to quit): the hint in the UI language."""
+        t = self.services.t
+        for active in self.active_bindings.values():
+            if active.binding.action in ("quit", "app.quit"):
+                key = self.get_key_display(active.binding)
+                self.notify(t("app.quit_hint", keys=key), title=t("app.quit_title"))
+                return
+
+    def get_system_commands(self, screen):
+        """The command palette's commands (theme, quit, keys, screenshot), named in the UI language."""
+        from textual.app import SystemCommand
+
+        from callassist.tui.strings import textual_text
+
+        lang = self.services.lang
+        for c in super().get_system_commands(screen):
+            yield SystemCommand(textual_text(lang, c.title), textual_text(lang, c.help), c.callback, c.discover)
+
     def action_toggle_keys(self) -> None:
         """Show or hide the panel that lists every key of the screen."""
         if self.screen.query("HelpPanel"):

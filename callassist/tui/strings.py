@@ -158,6 +158,8 @@ ZH: dict[str, str] = {
     "agreed.mismatch": "总金额 {amount} 与 {periods} 期 × {per_period} = {product} 对不上，请核对。确实如此（例如另有首付）就再按一次回车保存。",
     "form.hint": "回车保存 · Tab 下一项 · Esc 取消",
     "form.quoted": "“{label}”",
+    "app.quit_title": "要退出吗？",
+    "app.quit_hint": "按 [b]{keys}[/b] 退出程序（Ctrl+C 在输入框里是复制）。",
     "confirm.yes": "是",
     "confirm.no": "否",
     # ended
@@ -374,6 +376,8 @@ EN: dict[str, str] = {
     "right (a down payment, say), press Enter again to save.",
     "form.hint": "Enter saves · Tab next field · Esc cancels",
     "form.quoted": "'{label}'",
+    "app.quit_title": "Do you want to quit?",
+    "app.quit_hint": "Press [b]{keys}[/b] to quit the app.",
     "confirm.yes": "Yes",
     "confirm.no": "No",
     "ended.title": "Call ended",
@@ -439,6 +443,95 @@ EN: dict[str, str] = {
 }
 
 TABLES = {"zh": ZH, "en": EN}
+
+# Textual's own texts, by their English wording: the key descriptions of its widgets (F1 panel, footer), the
+# command palette's commands. Shown in Chinese on Chinese screens (see screens/base.Base.active_bindings).
+TEXTUAL_ZH: dict[str, str] = {
+    # app and screen
+    "Quit": "退出",
+    "Quit the app and return to the command prompt.": "退出程序，回到命令行。",
+    "palette": "命令面板",
+    "Open the command palette": "打开命令面板",
+    "Focus Next": "下一个焦点",
+    "Focus Previous": "上一个焦点",
+    "Minimize": "还原",
+    "Maximize": "最大化",
+    # scrolling
+    "Scroll Up": "向上滚动",
+    "Scroll Down": "向下滚动",
+    "Scroll Left": "向左滚动",
+    "Scroll Right": "向右滚动",
+    "Scroll Home": "滚到开头",
+    "Scroll End": "滚到末尾",
+    "Page Up": "上一页",
+    "Page Down": "下一页",
+    "Page Left": "向左翻页",
+    "Page Right": "向右翻页",
+    "Page up": "上一页",
+    "Page down": "下一页",
+    # lists and tables
+    "Up": "上一项",
+    "Down": "下一项",
+    "First": "第一项",
+    "Last": "最后一项",
+    "Select": "选择",
+    "Toggle": "勾选 / 取消",
+    "Cursor up": "上移",
+    "Cursor down": "下移",
+    "Cursor left": "左移",
+    "Cursor right": "右移",
+    "Top": "顶部",
+    "Bottom": "底部",
+    "Home": "行首",
+    "End": "行尾",
+    "Next option": "下一项",
+    "Previous option": "上一项",
+    # inputs
+    "Move cursor left": "光标左移",
+    "Move cursor right": "光标右移",
+    "Move cursor right or accept the completion suggestion": "光标右移（或接受补全）",
+    "Move cursor left and select": "左移并选择",
+    "Move cursor right and select": "右移并选择",
+    "Move cursor left a word": "左移一个词",
+    "Move cursor right a word": "右移一个词",
+    "Move cursor left a word and select": "左移一个词并选择",
+    "Move cursor right a word and select": "右移一个词并选择",
+    "Go to start": "到开头",
+    "Go to end": "到末尾",
+    "Select line start": "选到开头",
+    "Select line end": "选到末尾",
+    "Select all": "全选",
+    "Delete character left": "删除左边一个字",
+    "Delete character right": "删除右边一个字",
+    "Delete left to start of word": "删除到词首",
+    "Delete right to start of word": "删除到下一个词首",
+    "Delete all to the left": "删除左边全部",
+    "Delete all to the right": "删除右边全部",
+    "Submit": "提交",
+    "Copy selected text": "复制选中的文字",
+    "Cut selected text": "剪切选中的文字",
+    "Paste text from the clipboard": "从剪贴板粘贴",
+    # talking points (widgets/points.py: its own keys, named in English there)
+    "Next point": "下一个要点",
+    "Previous point": "上一个要点",
+    "Tick point": "勾选要点",
+    # the command palette's commands
+    "Theme": "主题",
+    "Change the current theme": "换一个配色主题",
+    "Quit the application as soon as possible": "立即退出程序",
+    "Keys": "全部按键",
+    "Hide the keys and widget help panel": "隐藏按键面板",
+    "Show help for the focused widget and a summary of available keys": "显示所有可用按键",
+    "Minimize the widget and restore to normal size": "还原到正常大小",
+    "Maximize the focused widget": "把当前部件放到最大",
+    "Screenshot": "截图",
+    "Save an SVG 'screenshot' of the current screen": "把当前屏幕保存为 SVG 截图",
+}
+
+
+def textual_text(lang: str, text: str) -> str:
+    """One of Textual's own texts in the UI language (unchanged when there is no translation)."""
+    return TEXTUAL_ZH.get(text, text) if lang == "zh" else text
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -6,10 +6,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.screen import ModalScreen, Screen
 
-from callassist.tui.strings import translator
+from callassist.tui.strings import textual_text, translator
 
 if TYPE_CHECKING:
     from callassist.tui.app import CallAssist
@@ -84,6 +84,22 @@ class Base:
     def tone(self, name: str, extra: str = "") -> str:
         """A Rich style in the theme's readable text colour: ok, warn, bad, accent (dark and light alike)."""
         return tone(self.app, name, extra)
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The screen's keys, Textual's own (scrolling, inputs, lists, tab, ctrl+q, ctrl+p) described in the UI
+        language: the footer and the F1 panel read them from here."""
+        found = super().active_bindings  # type: ignore[misc]
+        lang = self.app.services.lang
+        if lang == "en":
+            return found
+        out: dict[str, ActiveBinding] = {}
+        for key, (node, b, enabled, tip) in found.items():
+            description, tooltip = textual_text(lang, b.description), textual_text(lang, b.tooltip)
+            if (description, tooltip) != (b.description, b.tooltip):
+                b = replace(b, description=description, tooltip=tooltip)
+            out[key] = ActiveBinding(node, b, enabled, textual_text(lang, tip) if tip else tip)
+        return out
 
 
 class BaseScreen(Base, Screen):
