@@ -88,3 +88,39 @@ async def test_hint_and_stop_early(tmp_path):
         assert not screen.report.finished
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, RehearsalScreen))
+
+
+async def test_after_the_report_the_footer_offers_again_and_the_next_rehearsal_is_fresh(tmp_path):
+    """After the report the footer shows r (again), not i / h / x, which do nothing then; the next rehearsal's
+    right pane is titled feedback again, not report, and its footer has i / h / x back."""
+    from callassist.tui.strings import translator
+
+    t = translator("zh")
+    app = make_app("zh", tmp_path / "records")
+
+    def footer_keys() -> set[str]:
+        return {k.key for k in app.screen.query("FooterKey")}
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ChoiceDialog")
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.rehearsal is not None and not screen.busy)
+        pane = screen.query_one("#reh-feedback-pane")
+        await pilot.press("escape", "x")  # stopped early: the report comes from a thread, after the key
+        await wait_for(pilot, lambda: screen.report is not None)
+        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: "r" in footer_keys(), 5)
+        assert not {"i", "h", "x"} & footer_keys(), footer_keys()
+        assert pane.border_title == t("reh.report")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ChoiceDialog")
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen and screen.rehearsal is not None and not screen.busy)
+        assert pane.border_title == t("reh.feedback")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: {"i", "h", "x"} <= footer_keys(), 5)
+        assert "r" not in footer_keys()

@@ -115,11 +115,14 @@ class RehearsalScreen(BaseScreen):
             return
         self.rehearsal = None
         self.report = None
+        self.set_class(False, "-finished")
+        self.query_one("#reh-feedback-pane").border_title = self.t("reh.feedback")
         self.query_one(Transcript).clear()
         head = Text.assemble((sc.title, "bold"), "\n", (sc.description, "dim"))
         self.query_one("#reh-head", Prose).update(head)
         self.query_one("#reh-feedback", Prose).update(Text(self.t("call.loading"), style="dim"))
         self.busy = True
+        self.refresh_bindings()  # no keys of a rehearsal until it has started
         self.start(sc)
 
     @work(thread=True, exclusive=True, group="rehearse", exit_on_error=False)
@@ -150,6 +153,7 @@ class RehearsalScreen(BaseScreen):
         self.query_one("#reh-feedback", Prose).update(Text(self.t("reh.reply"), style="dim"))
         self.show_agent_line()
         self.query_one("#reh-reply", Input).focus()
+        self.refresh_bindings()  # i h k x
 
     def show_agent_line(self) -> None:
         line = self.rehearsal.current_line() if self.rehearsal else None
@@ -205,6 +209,8 @@ class RehearsalScreen(BaseScreen):
         self.query_one(Transcript).add(Entry("system", self.t("reh.finished")))
         self.set_class(True, "-finished")
         self.query_one(Transcript).focus()
+        # The report comes from a thread, after the key that asked for it: the footer is told (r, not i h x).
+        self.refresh_bindings()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
@@ -268,7 +274,6 @@ class RehearsalScreen(BaseScreen):
         self.show_report(report, folder)
 
     def action_again(self) -> None:
-        self.set_class(False, "-finished")
         self.scenario_id = None
         self.choose(self.scenarios)
 
