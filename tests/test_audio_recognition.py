@@ -311,6 +311,9 @@ def test_dropped_audio_is_reported_and_recorded(model, grammar, speech, tmp_path
     assert events and events[0]["dropped"] > 0
     stopped = [e for e in rec.events if e["type"] == "system" and e["kind"] == "recognizer_stopped"]
     assert stopped[0]["dropped"] == src.dropped
+    # every event's "at" is its time of day; where the audio was is a detail of its own
+    assert all(isinstance(e["at"], str) for e in rec.events if e["type"] == "system")
+    assert isinstance(stopped[0]["audio_at"], float)
 
 
 def test_transcribe_dates_every_line_from_the_calls_start_not_the_clock(model, speech, tmp_path, monkeypatch):

@@ -180,7 +180,7 @@ class LiveAudio:
         """For one mixed stream: flip who is speaking now (me ↔ agent); returns the new label."""
         src = self.sources[0]
         new = src.toggle_speaker()
-        record = {"kind": "speaker_toggled", "source": src.name, "speaker": new, "at": self._at(src.name, 0.0)}
+        record = {"kind": "speaker_toggled", "source": src.name, "speaker": new, "audio_at": self._at(src.name, 0.0)}
         self._state("speaker", new, record=record)
         return new
 
@@ -266,6 +266,9 @@ class LiveAudio:
 
     def _state(self, state: str, detail: str = "", record: dict | None = None) -> None:
         dropouts = self._dropouts if state in ("dropout", "stopped", "failed") else None
+        if record is not None and "at" in record:
+            # where in the audio it happened; an event's own "at" is its time of day and must stay so
+            record = {("audio_at" if k == "at" else k): v for k, v in record.items()}
         self.sink.state(state, detail, dropouts, record)
 
 
