@@ -476,3 +476,10 @@ def test_chinese_export_renders_system_events_and_closing_reasons_in_chinese(tmp
         en = export([rec], fmt, "en")
         assert "System: rehearsal-start" in en and "scenario=hardship-1" in en, fmt
         assert "Call ended" in en and reason in en, fmt
+
+
+def test_durations_round_halves_up():
+    from callassist.record.export import fmt_duration
+
+    assert [fmt_duration(x) for x in (36.5, 37.5, 59.6, 3599.5, 0.4)] == ["0:37", "0:38", "1:00", "1:00:00", "0:00"]
+    assert fmt_duration(None) == ""

@@ -290,7 +290,7 @@ def fmt_duration(seconds: float | None) -> str:
     """12:05 or 1:02:03."""
     if seconds is None:
         return ""
-    s = int(round(seconds))
+    s = int(max(0.0, seconds) + 0.5)  # halves up (round() would give 0:36 for 36.5 s but 0:38 for 37.5 s)
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
