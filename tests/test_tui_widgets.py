@@ -86,3 +86,31 @@ async def test_points_tick_and_stage():
         assert points.progress() == (2, 2) and points.next_open() is None
         points.set_stage("b")
         assert points.stage.id == "b" and points.progress() == (0, 1)
+
+
+def test_system_events_are_described_in_the_ui_language():
+    from callassist.tui import events as ev
+    from callassist.tui.strings import translator
+
+    class View:
+        entries: list = []
+
+        def add(self, entry):
+            self.entries.append(entry)
+            return len(self.entries) - 1
+
+    event = {
+        "seq": 3,
+        "type": "system",
+        "at": "2026-11-20T14:03:12+08:00",
+        "kind": "recognizer_started",
+        "source": "mixed",
+        "grammar": False,
+        "message": "listening",
+    }
+    view = View()
+    ev.apply(view, event, translator("zh"), lang="zh")
+    ev.apply(view, event, translator("en"), lang="en")
+    zh, en = (e.text for e in view.entries)
+    assert zh.startswith("语音识别开始") and "音源" in zh and "recognizer_started" not in zh
+    assert en.startswith("recognizer_started") and "source=mixed" in en

@@ -460,6 +460,11 @@ def _detail(ev: dict, lang: str = "en") -> str:
     return sep.join(out)
 
 
+def system_line(ev: dict, lang: str) -> str:
+    """A system event for people: its kind and details in that language (the app's transcript uses it too)."""
+    return f"{system_kind(ev.get('kind'), lang)} {_detail(ev, lang)}".strip()
+
+
 def system_kind(kind: object, lang: str) -> str:
     """A system event's kind in the export's language; one not in the table as stored."""
     text = str(kind or "")

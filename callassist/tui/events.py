@@ -31,12 +31,18 @@ def agreed_text(event: dict, t: Callable[..., str]) -> str:
 
 
 def apply(
-    view: Transcript, event: dict, t: Callable[..., str], *, suggestions: bool = False, rules: bool = True
+    view: Transcript,
+    event: dict,
+    t: Callable[..., str],
+    *,
+    suggestions: bool = False,
+    rules: bool = True,
+    lang: str = "en",
 ) -> int | None:
     """Show one journal event in a transcript; returns the index of the entry it added or changed, if any.
 
     suggestions: show the suggestion events too (review); rules: add the rule an alert cites (the live call
-    leaves it to the suggestion card)."""
+    leaves it to the suggestion card); lang: the language system events are described in."""
     kind = event.get("type")
     at = clock_of(event.get("at"))
     seq = event.get("seq")
@@ -77,10 +83,9 @@ def apply(
     if kind == "stage":
         return view.add(Entry("stage", event.get("title") or event.get("stage", ""), at=at, seq=seq))
     if kind == "system":
-        detail = " ".join(
-            f"{k}={v}" for k, v in event.items() if k not in ("seq", "type", "at", "kind", "prev", "hash")
-        )
-        return view.add(Entry("system", f"{event.get('kind', '')} {detail}".strip(), at=at, seq=seq))
+        from callassist.record.export import system_line
+
+        return view.add(Entry("system", system_line(event, lang), at=at, seq=seq))
     if kind in ("interrupted",):
         return view.add(Entry("system", kind, at=at, seq=seq))
     return None

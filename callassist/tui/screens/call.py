@@ -246,7 +246,7 @@ class CallScreen(BaseScreen):
         kind = event.get("type")
         view = self.query_one(Transcript)
         if kind != "stage":  # the points pane shows the stage; the record and the review keep the event
-            ev.apply(view, event, self.t, rules=False)
+            ev.apply(view, event, self.t, rules=False, lang=self.services.lang)
         if kind == "utterance" and event.get("speaker") == "me":
             self.cover_points(event.get("text", ""))
         elif kind == "stage":

@@ -352,7 +352,7 @@ class RecordScreen(ExportMixin, BaseScreen):
         self.record = rec
         view = self.query_one(Transcript)
         for event in rec.events:
-            ev.apply(view, event, self.t, suggestions=True)
+            ev.apply(view, event, self.t, suggestions=True, lang=self.services.lang)
         self.show_head()
         view.scroll_home(animate=False)
         if self.needle:  # opened from a search across records: show its first hit
