@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, OptionList
 
 from callassist.tui.screens.review import RecordScreen, ReviewScreen
 from callassist.tui.widgets.transcript import Transcript
@@ -74,6 +74,14 @@ async def test_list_preview_open_search_marks_verify_export(records):
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen))
         await pilot.press("space", "space", "d")
+        # the pack asks first, like every export: mediation highlighted, masking offered
+        from callassist.tui.screens.dialogs import ChoiceDialog
+
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        options = app.screen.query_one(OptionList)
+        assert options.get_option_at_index(options.highlighted).id == "mediation"
+        assert app.screen.query("#choice-check")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: review.last_export is not None)
         pack = review.last_export.read_text(encoding="utf-8")
         assert "被申请人" in pack and "证据" in pack

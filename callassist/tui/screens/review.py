@@ -53,18 +53,15 @@ def state_text(status: str, mode: str, t, app) -> Text:
 class ExportMixin:
     """Export one or several records through the format dialog, in a thread worker."""
 
-    def ask_export(self, folders: list[Path], preset: str | None = None, *, highlight: str | None = None) -> None:
+    def ask_export(self, folders: list[Path], *, highlight: str | None = None) -> None:
         """The export dialog (format, and whether to mask ID, card and phone numbers and e-mails), on the format
-        `highlight` when given; `preset` exports in that format at once, unmasked."""
+        `highlight` when given."""
         t = self.t  # type: ignore[attr-defined]
 
         def chosen(result: tuple[str, bool] | None) -> None:
             if result is not None:
                 self.export(folders, result[0], result[1])
 
-        if preset is not None:
-            self.export(folders, preset, False)
-            return
         dialog = self.app.dialog(  # type: ignore[attr-defined]
             ChoiceDialog, t("export.title"), export_choices(t), check="export.redact", highlight=highlight
         )
@@ -298,7 +295,7 @@ class ReviewScreen(ExportMixin, BaseScreen):
     def action_pack(self) -> None:
         folders = self.selected()
         if folders:
-            self.ask_export(folders, "mediation")
+            self.ask_export(folders, highlight="mediation")  # asks first: the pack is what gets sent on
 
     def action_back(self) -> None:
         if isinstance(self.focused, Input) or self.needle:
