@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -34,6 +35,9 @@ def export_choices(t) -> list[tuple[str, str]]:
         ("mediation", t("export.mediation") + " (Markdown)"),
         ("mediation-html", t("export.mediation") + " (HTML)"),
     ]
+
+
+STATES = ("verified", "interrupted", "open", "broken")
 
 
 def state_text(status: str, mode: str, t, app) -> Text:
@@ -121,8 +125,10 @@ class ReviewScreen(ExportMixin, BaseScreen):
         table.border_title = t("rev.title")
         for key, width in (("", 1), ("rev.date", 16), ("rev.lender", 12), ("rev.duration", 8), ("rev.alerts", 6)):
             table.add_column(t(key) if key else "", width=width)
-        # As wide as its words ("interrupted rehearsal", "已验证 练习"): a fixed width cut them short.
-        table.add_column(t("rev.state"))
+        # As wide as its longest words ("interrupted rehearsal", "已中断 练习"), worked out here from the words
+        # themselves: a guessed width cut them short, and sizing to the rows arrived a frame late on a busy machine.
+        words = [state_text(st, mode, t, self.app) for st in STATES for mode in ("", "rehearsal")]
+        table.add_column(t("rev.state"), width=max(cell_len(t("rev.state")), *(w.cell_len for w in words)))
         self.load_list()
         table.focus()
 
