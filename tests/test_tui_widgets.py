@@ -93,7 +93,8 @@ def test_system_events_are_described_in_the_ui_language():
     from callassist.tui.strings import translator
 
     class View:
-        entries: list = []
+        def __init__(self):
+            self.entries = []
 
         def add(self, entry):
             self.entries.append(entry)
