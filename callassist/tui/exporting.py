@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-FORMATS = ("md", "html", "json", "txt", "mediation", "mediation-html")
 EXTENSIONS = {"md": "md", "html": "html", "json": "json", "txt": "txt", "mediation": "md", "mediation-html": "html"}
 
 
@@ -18,18 +17,19 @@ class Exported:
     problems: tuple[str, ...] = ()
 
 
-def _load(folders: Sequence[Path], lang: str, allow_broken: bool) -> list:
+def _load(folders: Sequence[Path], lang: str) -> list:
+    """The records; one whose header is damaged is exported too when its journal has anything in it."""
     from callassist import record
     from callassist.errors import CallassistError
 
     records = [record.load(f) for f in folders]
     for rec in records:
-        if rec.header is None and (not allow_broken or not rec.journal_size):
+        if rec.header is None and not rec.journal_size:
             raise CallassistError(f"{rec.journal}: {rec.summary_line(lang)}")
     return records
 
 
-def _text(records: Sequence, fmt: str, lang: str, redact: bool, allow_broken: bool) -> str:
+def _text(records: Sequence, fmt: str, lang: str, redact: bool) -> str:
     if fmt.startswith("mediation"):
         from callassist.record.doc import render as render_doc
         from callassist.record.mediation import mediation_doc
@@ -37,35 +37,22 @@ def _text(records: Sequence, fmt: str, lang: str, redact: bool, allow_broken: bo
         return render_doc(mediation_doc(records, lang, redacted=redact), EXTENSIONS[fmt])
     from callassist.record.export import export
 
-    return export(records, fmt, lang, redacted=redact, unverified=allow_broken)
+    return export(records, fmt, lang, redacted=redact, unverified=True)
 
 
-def render(folders: Sequence[Path], fmt: str, lang: str, *, redact: bool = False, allow_broken: bool = False) -> str:
-    """The text of an export of one or several records (blocking: reads and checks every journal).
+def export_records(folders: Sequence[Path], fmt: str, lang: str, *, redact: bool = False) -> Exported:
+    """Write an export and say which records in it failed verification.
 
-    A record that failed verification is stamped at the top; allow_broken=True also exports one whose header is
-    damaged and lists the lines that do not verify apart."""
-    return _text(_load(folders, lang, allow_broken), fmt, lang, redact, allow_broken)
-
-
-def export_records(
-    folders: Sequence[Path], fmt: str, lang: str, *, redact: bool = False, allow_broken: bool = False
-) -> Exported:
-    """Write an export (see export_files) and say which records in it failed verification."""
+    A record that fails verification is still the user's to read: it is exported with the failure stamped at the
+    top and its unverified lines apart. The file goes inside the record's folder, or beside the records for several;
+    exports are derived files that can always be made again from the journal, which is never touched."""
     from callassist.record import BROKEN
     from callassist.record.export import failure_text
 
-    records = _load(folders, lang, allow_broken)
-    path = _write(folders, fmt, redact, _text(records, fmt, lang, redact, allow_broken))
+    records = _load(folders, lang)
+    path = _write(folders, fmt, redact, _text(records, fmt, lang, redact))
     problems = tuple(f"{r.folder.name}: {failure_text(r, lang)}" for r in records if r.status == BROKEN)
     return Exported(path, problems)
-
-
-def export_files(folders: Sequence[Path], fmt: str, lang: str, *, redact: bool = False) -> Path:
-    """Write an export and return its path: inside the record's folder, or beside the records for several.
-
-    Exports are derived files: they can always be made again from the journal, which is never touched."""
-    return _write(folders, fmt, redact, render(folders, fmt, lang, redact=redact))
 
 
 def _write(folders: Sequence[Path], fmt: str, redact: bool, text: str) -> Path:

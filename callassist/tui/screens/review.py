@@ -77,7 +77,7 @@ class ExportMixin:
 
         # A record that fails verification is still the user's to read: exported with the failure stamped on top
         # and its unverified lines apart, and the notice says so (the record's files are only read).
-        done = export_records(folders, fmt, self.services.lang, redact=redact, allow_broken=True)  # type: ignore[attr-defined]
+        done = export_records(folders, fmt, self.services.lang, redact=redact)  # type: ignore[attr-defined]
         self.app.call_from_thread(self.exported, done.path, done.problems)  # type: ignore[attr-defined]
         return done.path
 
