@@ -87,3 +87,12 @@ async def test_agreed_form_checks_the_date_and_the_total(tmp_path, lang):
         998.0,
         "2026-01-05",
     )
+
+
+def test_agreed_form_refuses_amounts_that_are_not_numbers():
+    from callassist.tui.screens.dialogs import agreed_problem
+
+    for bad in (float("inf"), float("nan"), -1.0):
+        problem = agreed_problem({"amount": bad}, "en", {})
+        assert problem is not None and problem[0] == "amount", bad
+    assert agreed_problem({"amount": 23963.52, "periods": 24, "per_period": 998.48}, "en", {}) is None

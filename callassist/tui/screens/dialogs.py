@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -113,14 +114,12 @@ class FormDialog(BaseDialog):
         title: str,
         fields: list[Field],
         *,
-        check: str = "",
         choice: Choice | None = None,
         validate: Validator | None = None,
     ) -> None:
         super().__init__(classes="dialog")
         self.title_text = title
         self.fields = fields
-        self.check = check
         self.choice = choice
         self.validate = validate
 
@@ -137,8 +136,6 @@ class FormDialog(BaseDialog):
                 with ChoiceRow(id=f"field-{c.key}", compact=True):
                     for value, label in c.options:
                         yield RadioButton(self.t(label), value == c.value, id=f"choice-{value}", compact=True)
-            if self.check:
-                yield Checkbox(self.t(self.check), id="form-check", compact=True)
             yield Static(self.t("form.hint"), classes="form-hint")
             yield Static("", id="form-error", classes="form-error")
         yield Footer()
@@ -159,8 +156,6 @@ class FormDialog(BaseDialog):
                 out[f.key] = raw if raw else None
         if self.choice is not None:
             out[self.choice.key] = self.query_one(f"#field-{self.choice.key}", ChoiceRow).chosen or self.choice.value
-        if self.check:
-            out["_check"] = self.query_one("#form-check", Checkbox).value
         problem = self.validate(out) if self.validate is not None else None
         if problem is not None:
             key, message = problem
@@ -187,12 +182,11 @@ def form(
     title: str,
     fields: list[Field],
     *,
-    check: str = "",
     choice: Choice | None = None,
     validate: Validator | None = None,
 ) -> FormDialog:
     """A FormDialog with its keys described in the UI language."""
-    return localized(FormDialog, lang)(title, fields, check=check, choice=choice, validate=validate)
+    return localized(FormDialog, lang)(title, fields, choice=choice, validate=validate)
 
 
 def agreed_dialog(lang: str) -> FormDialog:
@@ -243,7 +237,7 @@ def agreed_problem(values: dict[str, object], lang: str, warned: dict[str, objec
         values["first_due"] = day.isoformat()
     for key in ("amount", "per_period"):
         v = values.get(key)
-        if isinstance(v, float) and (v < 0 or v != v):
+        if isinstance(v, float) and (v < 0 or not math.isfinite(v)):
             return key, t("agreed.negative", field=t(f"agreed.{key}"))
     periods = values.get("periods")
     if isinstance(periods, int) and periods < 1:
@@ -327,7 +321,7 @@ def profile_problem(values: dict[str, object], lang: str) -> tuple[str, str] | N
 
 def profile_from_form(values: dict[str, object], old: prof.Profile) -> prof.Profile:
     """A Profile from the form's values; raises ProfileError for values the profile refuses."""
-    assignments = [f"{k}={'' if v is None else v}" for k, v in values.items() if not k.startswith("_")]
+    assignments = [f"{k}={'' if v is None else v}" for k, v in values.items()]
     return prof.updated(old, assignments)
 
 
