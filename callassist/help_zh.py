@@ -162,7 +162,7 @@ HELP_ZH: dict[str, str] = {
 }
 
 # argparse's section titles → Chinese (the formatter writes the full-width colon).
-_HEADINGS = {"positional arguments": "参数", "options": "选项", "optional arguments": "选项"}
+_HEADINGS = {"positional arguments": "参数", "options": "选项"}
 _HEADING_LINE = re.compile(r"^( *)(参数|选项):$", re.MULTILINE)
 # A placeholder prefix as wide on screen as "用法：", so argparse indents wrapped usage lines correctly.
 _USAGE_PLACEHOLDER, _USAGE_ZH = "usage:", "用法："
@@ -224,15 +224,8 @@ def help_slots(parser: argparse.ArgumentParser, name: str | None = None) -> Iter
 
 
 def parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
-    """`parser` and all its subcommand parsers."""
-    yield parser
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            seen: set[int] = set()
-            for sub in action.choices.values():
-                if id(sub) not in seen:
-                    seen.add(id(sub))
-                    yield from parsers(sub)
+    """`parser` and all its subcommand parsers (each has one description slot)."""
+    return (obj for _where, obj, attr in help_slots(parser) if attr == "description")
 
 
 def translate(parser: argparse.ArgumentParser) -> None:

@@ -101,14 +101,15 @@ class TomlLines:
         return start
 
 
-def _placeholders(text: str) -> list[str]:
+def placeholders(text: str) -> list[str]:
+    """The {names} a text uses ("" for a bare {}); raises ValueError for unbalanced braces."""
     return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
 
 
 def check_text(path: Path, line: int | None, text: str, owner: str) -> None:
     """Raise PlaybookError (file, line) for bad braces or an unknown {placeholder} in a text."""
     try:
-        names = _placeholders(text)
+        names = placeholders(text)
     except ValueError as e:
         raise PlaybookError(
             path,

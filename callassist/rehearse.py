@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import string
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -13,7 +12,7 @@ from typing import Any, Protocol
 
 from callassist import locations
 from callassist.coach import PITFALLS, POINTS, Numbers, Pitfall, point_weights, read_reply
-from callassist.playbook import Playbook, PlaybookError, TomlLines, check_text, fill, read_toml
+from callassist.playbook import Playbook, PlaybookError, TomlLines, check_text, fill, placeholders, read_toml
 from callassist.profile import Profile, ProfileError, updated
 from callassist.profile import values as profile_values
 
@@ -163,20 +162,16 @@ def _profile(path: Path, line: int | None, table: object) -> Profile:
         raise ScenarioError(path, line, f"[profile]: {str(e).removeprefix('--set: ')}", zh=zh) from None
 
 
-def _placeholder_names(text: str) -> list[str]:
-    return [name for _, name, _, _ in string.Formatter().parse(text) if name]
-
-
-_NEEDS = {"monthly": "debt and periods", "affordable": "income"}
+# What a computed placeholder needs in [profile], in English and Chinese.
+_NEEDS = {"monthly": ("debt and periods", "debt 和 periods"), "affordable": ("income", "income")}
 
 
 def _check_practice_values(path: Path, line: int | None, agent: str, tid: str, practice: Mapping[str, str]) -> None:
     """An agent line may only use placeholders the scenario's [profile] gives a practice value for: a user whose
     profile lacks one then still hears a whole sentence."""
-    for name in dict.fromkeys(_placeholder_names(agent)):
+    for name in dict.fromkeys(n for n in placeholders(agent) if n):
         if name not in practice:
-            give = _NEEDS.get(name, name)
-            give_zh = {"monthly": "debt 和 periods", "affordable": "income"}.get(name, name)
+            give, give_zh = _NEEDS.get(name, (name, name))
             raise ScenarioError(
                 path,
                 line,
