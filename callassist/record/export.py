@@ -711,8 +711,8 @@ def records_doc(
 ) -> Doc:
     """One or several records as one document, a failed verification stamped before anything else.
 
-    unverified=True also lists, apart, the lines of a broken record that fail verification (--allow-broken)."""
-    records = distinct(records)
+    unverified=True also lists, apart, the lines of a broken record that fail verification (--allow-broken).
+    The records are distinct (export() sees to that)."""
     lang = lang or records[0].language
     if len(records) == 1:
         doc = record_doc(records[0], lang, redacted=redacted, unverified=unverified)
