@@ -86,13 +86,16 @@ def errors(m: Matcher, rows: list[tuple[str | None, str]], limit: int = 40) -> N
             print(f"  want {label or '-':22} got {r.intent or '-':22} | {text}  [{top}]")
 
 
-def per_utterance(book: pb.Playbook, lines: list[str], passes: int = 1) -> list[list[float]]:
+def per_utterance(
+    book: pb.Playbook, lines: list[str], passes: int = 1, word_table: bool = True
+) -> list[list[float]]:
     """Milliseconds per line for a matcher as a call starts it: a fresh encoder (no sentence or word seen yet)
-    with the playbook's words prepared; every line timed as new. Later passes time the same lines again, every
-    word now seen (sentences are still forgotten): what the first words cost."""
+    with the playbook's words prepared and, unless `word_table` is off, the prepared rows of callassist.token_table
+    (built first if missing); every line timed as new. Later passes time the same lines again, every word now seen
+    (sentences are still forgotten): what the first words cost."""
     from callassist.encoder import Encoder
 
-    m = Matcher(book, encoder=Encoder())
+    m = Matcher(book, encoder=Encoder(word_table=word_table))
     m.encoder.ready()
     out: list[list[float]] = []
     for _ in range(passes):
@@ -164,9 +167,16 @@ def main() -> int:
 
     print("\nspeed")
     zh_lines = [t for name, (lang, file) in SETS.items() if lang == "zh-CN" for _, t in read_set(file)]
-    passes = [per_utterance(pb.load(language="zh-CN", user_overrides=False), zh_lines, passes=2) for _ in range(3)]
-    for k, label in enumerate(("3 fresh runs", "the same lines again, every word seen")):
-        runs = [p[k] for p in passes]
+    book = pb.load(language="zh-CN", user_overrides=False)
+    passes = [per_utterance(book, zh_lines, passes=2) for _ in range(3)]
+    bare = [per_utterance(book, zh_lines, word_table=False) for _ in range(3)]
+    labels = (
+        "3 fresh runs",
+        "the same lines again, every word seen",
+        "3 fresh runs without the word table, as on the very first start",
+    )
+    for k, label in enumerate(labels):
+        runs = [p[k] for p in passes] if k < 2 else [p[0] for p in bare]
         p50s, p99s = sorted(statistics.median(r) for r in runs), sorted(pct(r, 0.99) for r in runs)
         print(
             f"per utterance, default zh-CN playbook ({len(zh_lines)} lines, {label}): "

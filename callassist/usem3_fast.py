@@ -67,6 +67,9 @@ class SentenceForward:
         # Allocated once; the system only backs the rows that are written, so memory follows the vocabulary seen.
         self._store = np.empty((max_tokens, self.width), dtype=np.float32)
         self._lock = threading.Lock()
+        # Rows prepared ahead on disk (token_table): token id -> row in `_table`, -1 where it has none.
+        self._table: np.ndarray | None = None
+        self._table_slot: np.ndarray | None = None
 
     # -- the per-token part ---------------------------------------------------------------------------------
 
@@ -78,7 +81,7 @@ class SentenceForward:
                 self._rows.clear()  # a long call's vocabulary outgrew the cache: start again
                 new = list(dict.fromkeys(ids))
             if new:
-                self._put(new, self._compute(new))
+                self._put(new, self._rows_for(new))
             return self._store[[self._rows[t] for t in ids]]
 
     def warm(self, texts: list[str], chunk: int = 256, stop: threading.Event | None = None) -> None:
@@ -102,7 +105,7 @@ class SentenceForward:
                 part = [t for t in todo[start : start + chunk] if t not in self._rows]
             if not part:
                 continue
-            rows = self._compute(part)
+            rows = self._rows_for(part)
             with self._lock:
                 keep = [k for k, t in enumerate(part) if t not in self._rows]  # an utterance may have added some
                 if keep and len(self._rows) + len(keep) <= budget:
@@ -114,7 +117,29 @@ class SentenceForward:
         for k, t in enumerate(new):
             self._rows[t] = first + k
 
-    def _compute(self, ids: list[int]) -> np.ndarray:
+    def use_table(self, ids: np.ndarray, rows: np.ndarray) -> None:
+        """Read the rows of these tokens from `rows` (token_table's file) instead of computing them."""
+        slot = np.full(self.b.table.shape[0], -1, dtype=np.int64)
+        slot[ids] = np.arange(len(ids))
+        with self._lock:
+            self._table, self._table_slot = rows, slot
+
+    def _rows_for(self, ids: list[int]) -> np.ndarray:
+        """Rows of tokens not in the cache: copied from the table where it has them, computed otherwise."""
+        table, slot = self._table, self._table_slot
+        if table is None or slot is None:
+            return self.compute(ids)
+        at = slot[ids]
+        have = at >= 0
+        if have.all():
+            return table[at]
+        out = np.empty((len(ids), self.width), dtype=np.float32)
+        out[have] = table[at[have]]
+        out[~have] = self.compute([t for t, h in zip(ids, have, strict=True) if not h])
+        return out
+
+    def compute(self, ids: list[int]) -> np.ndarray:
+        """Rows [projected x | first-layer slot products | head products | sum, sum of squares] of these tokens."""
         b = self.b
         emb = self._embed(np.asarray(ids, dtype=np.int64))
         x = emb @ self.proj_W

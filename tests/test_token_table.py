@@ -1,0 +1,127 @@
+"""Encoder rows prepared on disk: the same vectors, and any trouble means computing rows as before."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from callassist import token_table, usem3_cache
+from callassist.usem3_fast import SentenceForward
+
+TEXTS = ["你这个月再不还款我们就联系你的紧急联系人", "逾期 九十 多天 了 还 4800 元", "請稍等", "we will sue you"]
+
+
+@pytest.fixture(scope="module")
+def backend():
+    return usem3_cache.load_backend()
+
+
+def _ids(backend, texts) -> np.ndarray:
+    ids = {i for t in texts for i in backend.sp.encode(t, out_type=int, add_bos=True, add_eos=True)}
+    return np.array(sorted(ids), dtype=np.int32)
+
+
+def test_common_ids_are_the_chinese_and_number_pieces(backend):
+    pieces = backend.sp.pieces()
+    ids = token_table.common_ids(pieces)
+    chosen = {pieces[i] for i in ids}
+    assert {"逾", "期", "還", "4800", "▁30%", "。", "▁"} <= chosen
+    assert not {"▁the", "<unk>", "<s>", "</s>"} & chosen
+    assert 10_000 < len(ids) < 20_000
+
+
+def test_rows_from_the_table_give_usem3s_vectors(backend, tmp_path):
+    fast = SentenceForward(backend)
+    some = _ids(backend, TEXTS[:2])  # the table has the first two texts' tokens, not the others'
+    assert token_table.build(tmp_path, fast, some)
+    ids, rows = token_table.load(tmp_path, fast)
+    assert np.array_equal(ids, some)
+    assert np.allclose(rows, fast.compute([int(i) for i in some]), atol=1e-6)
+    fast.use_table(ids, rows)
+    got = np.stack([fast.encode(t) for t in TEXTS])
+    assert np.allclose(got, backend.encode(TEXTS), atol=1e-5)
+    assert not list(tmp_path.glob("*.tmp*")) and not list(tmp_path.glob("*.building"))
+
+
+def test_a_damaged_table_is_not_used(backend, tmp_path):
+    fast = SentenceForward(backend)
+    assert token_table.build(tmp_path, fast, _ids(backend, TEXTS[:1]))
+    rows_path, ids_path = token_table.paths(tmp_path)
+    data = bytearray(rows_path.read_bytes())
+    data[-4000:] = b"\x7f" * 4000  # the last row's numbers changed
+    rows_path.write_bytes(bytes(data))
+    assert token_table.load(tmp_path, fast) is None
+    rows_path.write_bytes(bytes(data[: len(data) // 2]))  # cut short
+    assert token_table.load(tmp_path, fast) is None
+    ids_path.unlink()
+    assert token_table.load(tmp_path, fast) is None
+
+
+def test_stopping_leaves_nothing_behind(backend, tmp_path):
+    fast = SentenceForward(backend)
+    stop = threading.Event()
+    stop.set()
+    assert not token_table.build(tmp_path, fast, _ids(backend, TEXTS), stop=stop)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_leaves_nothing_behind(backend, tmp_path, monkeypatch):
+    fast = SentenceForward(backend)
+    real_open = open
+
+    class Full:
+        def __init__(self, f):
+            self.f, self.written = f, 0
+
+        def write(self, b):
+            self.written += len(b)
+            if self.written > 1000:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.f.write(b)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr(token_table, "open", lambda *a, **k: Full(real_open(*a, **k)), raising=False)
+    assert not token_table.build(tmp_path, fast, _ids(backend, TEXTS))
+    assert list(tmp_path.iterdir()) == []
+    assert not token_table.build(tmp_path / "missing", fast, _ids(backend, TEXTS))
+
+
+def test_one_builder_at_a_time_and_a_stale_lock_is_taken_over(backend, tmp_path):
+    fast = SentenceForward(backend)
+    lock = tmp_path / "rows-v1.building"
+    lock.write_text(str(os.getpid()))  # a live process is building it
+    assert not token_table.build(tmp_path, fast, _ids(backend, TEXTS[:1]))
+    assert lock.exists() and token_table.load(tmp_path, fast) is None
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock.write_text(gone.stdout.strip())  # that process has ended
+    assert token_table.build(tmp_path, fast, _ids(backend, TEXTS[:1]))
+    assert not lock.exists() and token_table.load(tmp_path, fast) is not None
+
+
+def test_the_encoder_builds_the_table_in_the_background_and_uses_it():
+    from callassist.encoder import Encoder
+
+    enc = Encoder()
+    enc.load_in_background(warm=["你为什么逾期了"])
+    enc.ready()
+    forward = enc._single_forward()
+    assert forward._table is not None and forward._table.shape[0] > 10_000
+    before = len(forward._rows)
+    vec = enc.encode(["鬣狗"])[0]  # rare characters: not among the playbook's words, but in the table
+    assert len(forward._rows) > before
+    assert np.allclose(vec, forward.b.encode(["鬣狗"])[0], atol=1e-5)
+    again = Encoder(word_table=False)
+    again.load_in_background(warm=["你为什么逾期了"])
+    again.ready()
+    assert again._single_forward()._table is None
