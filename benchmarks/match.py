@@ -86,9 +86,7 @@ def errors(m: Matcher, rows: list[tuple[str | None, str]], limit: int = 40) -> N
             print(f"  want {label or '-':22} got {r.intent or '-':22} | {text}  [{top}]")
 
 
-def per_utterance(
-    book: pb.Playbook, lines: list[str], passes: int = 1, word_table: bool = True
-) -> list[list[float]]:
+def per_utterance(book: pb.Playbook, lines: list[str], passes: int = 1, word_table: bool = True) -> list[list[float]]:
     """Milliseconds per line for a matcher as a call starts it: a fresh encoder (no sentence or word seen yet)
     with the playbook's words prepared and, unless `word_table` is off, the prepared rows of callassist.token_table
     (built first if missing); every line timed as new. Later passes time the same lines again, every word now seen

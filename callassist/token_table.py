@@ -66,6 +66,8 @@ def build(folder: Path, forward, ids: np.ndarray, stop: threading.Event | None =
         return False
     tmp = rows_path.with_name(f"{rows_path.stem}.{os.getpid()}.tmp")
     try:
+        for left in folder.glob(f"rows-v{_FORMAT}*.tmp*"):  # from a builder that was killed: we hold the lock now
+            left.unlink(missing_ok=True)
         # Written with plain writes, not a writable memory map: a full disk must be an error, not a crash (SIGBUS).
         with open(tmp, "wb") as f:
             header = {"descr": "<f4", "fortran_order": False, "shape": (len(ids), forward.width)}
@@ -81,7 +83,7 @@ def build(folder: Path, forward, ids: np.ndarray, stop: threading.Event | None =
         os.replace(tmp, rows_path)
         return True
     except (OSError, Stopped):
-        for p in folder.glob(f"*.{os.getpid()}.tmp*"):
+        for p in folder.glob(f"rows-v{_FORMAT}*.{os.getpid()}.tmp*"):
             p.unlink(missing_ok=True)
         return False
     finally:

@@ -104,9 +104,11 @@ def test_one_builder_at_a_time_and_a_stale_lock_is_taken_over(backend, tmp_path)
     assert not token_table.build(tmp_path, fast, _ids(backend, TEXTS[:1]))
     assert lock.exists() and token_table.load(tmp_path, fast) is None
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    lock.write_text(gone.stdout.strip())  # that process has ended
+    lock.write_text(gone.stdout.strip())  # that process has ended, killed while writing
+    left = tmp_path / f"rows-v1.{gone.stdout.strip()}.tmp"
+    left.write_bytes(b"half a table")
     assert token_table.build(tmp_path, fast, _ids(backend, TEXTS[:1]))
-    assert not lock.exists() and token_table.load(tmp_path, fast) is not None
+    assert not lock.exists() and not left.exists() and token_table.load(tmp_path, fast) is not None
 
 
 def test_the_encoder_builds_the_table_in_the_background_and_uses_it():
