@@ -6,7 +6,7 @@ pieces with a CJK character, 2,800 that are numbers and 500 of punctuation. Thei
 background, after the playbook's own words (about half a second of one core), and written to one file of about
 220 MB. Later processes memory-map it, so a new word costs a copy of its row instead of the product.
 
-It is a cache: any trouble (no space left, a damaged or stale file, another process building it) means rows are
+It is a cache: any trouble (less than a gigabyte would be left free, a damaged or stale file, another process building it) means rows are
 computed as before, and deleting it costs only that time again.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,9 +59,23 @@ def load(folder: Path, forward) -> tuple[np.ndarray, np.ndarray] | None:
     return ids, rows
 
 
-def build(folder: Path, forward, ids: np.ndarray, stop: threading.Event | None = None, chunk: int = 512) -> bool:
-    """Compute every row and write the table; False when another process is at it, or on trouble or `stop`."""
+def build(
+    folder: Path,
+    forward,
+    ids: np.ndarray,
+    stop: threading.Event | None = None,
+    chunk: int = 512,
+    keep_free: int = 1 << 30,
+) -> bool:
+    """Compute every row and write the table; False when another process is at it, or on trouble or `stop`.
+
+    Nothing is written unless `keep_free` bytes stay free on the disk afterwards: a call's record may share it."""
     rows_path, ids_path = paths(folder)
+    try:
+        if shutil.disk_usage(folder).free < len(ids) * forward.width * 4 + keep_free:
+            return False
+    except OSError:
+        return False
     lock = folder / f"rows-v{_FORMAT}.building"
     if not _take(lock):
         return False

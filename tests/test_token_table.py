@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -95,6 +96,14 @@ def test_a_full_disk_leaves_nothing_behind(backend, tmp_path, monkeypatch):
     assert not token_table.build(tmp_path, fast, _ids(backend, TEXTS))
     assert list(tmp_path.iterdir()) == []
     assert not token_table.build(tmp_path / "missing", fast, _ids(backend, TEXTS))
+
+
+def test_no_table_when_the_disk_would_be_left_nearly_full(backend, tmp_path):
+    fast = SentenceForward(backend)
+    free = shutil.disk_usage(tmp_path).free
+    assert not token_table.build(tmp_path, fast, _ids(backend, TEXTS), keep_free=free)
+    assert list(tmp_path.iterdir()) == []
+    assert token_table.build(tmp_path, fast, _ids(backend, TEXTS), keep_free=free // 2)
 
 
 def test_one_builder_at_a_time_and_a_stale_lock_is_taken_over(backend, tmp_path):
