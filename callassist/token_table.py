@@ -6,8 +6,8 @@ pieces with a CJK character, 2,800 that are numbers and 500 of punctuation. Thei
 background, after the playbook's own words (about half a second of one core), and written to one file of about
 220 MB. Later processes memory-map it, so a new word costs a copy of its row instead of the product.
 
-It is a cache: any trouble (less than a gigabyte would be left free, a damaged or stale file, another process building it) means rows are
-computed as before, and deleting it costs only that time again.
+It is a cache: any trouble (less than a gigabyte would be left free, a damaged or stale file, another process
+building it) means rows are computed as before, and deleting it costs only that time again.
 """
 
 from __future__ import annotations
