@@ -40,7 +40,7 @@ def test_common_ids_are_the_chinese_and_number_pieces(backend):
 def test_rows_from_the_table_give_usem3s_vectors(backend, tmp_path):
     fast = SentenceForward(backend)
     some = _ids(backend, TEXTS[:2])  # the table has the first two texts' tokens, not the others'
-    assert token_table.build(tmp_path, fast, some)
+    assert token_table.build(tmp_path, fast, some, keep_free=0)
     ids, rows = token_table.load(tmp_path, fast)
     assert np.array_equal(ids, some)
     assert np.allclose(rows, fast.compute([int(i) for i in some]), atol=1e-6)
@@ -52,7 +52,7 @@ def test_rows_from_the_table_give_usem3s_vectors(backend, tmp_path):
 
 def test_a_damaged_table_is_not_used(backend, tmp_path):
     fast = SentenceForward(backend)
-    assert token_table.build(tmp_path, fast, _ids(backend, TEXTS[:1]))
+    assert token_table.build(tmp_path, fast, _ids(backend, TEXTS[:1]), keep_free=0)
     rows_path, ids_path = token_table.paths(tmp_path)
     data = bytearray(rows_path.read_bytes())
     data[-4000:] = b"\x7f" * 4000  # the last row's numbers changed
@@ -68,7 +68,7 @@ def test_stopping_leaves_nothing_behind(backend, tmp_path):
     fast = SentenceForward(backend)
     stop = threading.Event()
     stop.set()
-    assert not token_table.build(tmp_path, fast, _ids(backend, TEXTS), stop=stop)
+    assert not token_table.build(tmp_path, fast, _ids(backend, TEXTS), stop=stop, keep_free=0)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -93,9 +93,9 @@ def test_a_full_disk_leaves_nothing_behind(backend, tmp_path, monkeypatch):
             self.f.close()
 
     monkeypatch.setattr(token_table, "open", lambda *a, **k: Full(real_open(*a, **k)), raising=False)
-    assert not token_table.build(tmp_path, fast, _ids(backend, TEXTS))
+    assert not token_table.build(tmp_path, fast, _ids(backend, TEXTS), keep_free=0)
     assert list(tmp_path.iterdir()) == []
-    assert not token_table.build(tmp_path / "missing", fast, _ids(backend, TEXTS))
+    assert not token_table.build(tmp_path / "missing", fast, _ids(backend, TEXTS), keep_free=0)
 
 
 def test_no_table_when_the_disk_would_be_left_nearly_full(backend, tmp_path):
@@ -110,13 +110,13 @@ def test_one_builder_at_a_time_and_a_stale_lock_is_taken_over(backend, tmp_path)
     fast = SentenceForward(backend)
     lock = tmp_path / "rows-v1.building"
     lock.write_text(str(os.getpid()))  # a live process is building it
-    assert not token_table.build(tmp_path, fast, _ids(backend, TEXTS[:1]))
+    assert not token_table.build(tmp_path, fast, _ids(backend, TEXTS[:1]), keep_free=0)
     assert lock.exists() and token_table.load(tmp_path, fast) is None
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     lock.write_text(gone.stdout.strip())  # that process has ended, killed while writing
     left = tmp_path / f"rows-v1.{gone.stdout.strip()}.tmp"
     left.write_bytes(b"half a table")
-    assert token_table.build(tmp_path, fast, _ids(backend, TEXTS[:1]))
+    assert token_table.build(tmp_path, fast, _ids(backend, TEXTS[:1]), keep_free=0)
     assert not lock.exists() and not left.exists() and token_table.load(tmp_path, fast) is not None
 
 
@@ -127,6 +127,8 @@ def test_the_encoder_builds_the_table_in_the_background_and_uses_it():
     enc.load_in_background(warm=["你为什么逾期了"])
     enc.ready()
     forward = enc._single_forward()
+    if forward._table is None and shutil.disk_usage(usem3_cache.folder()).free < (1 << 30) + 300_000_000:
+        pytest.skip("less than 1.3 GB free: the word table is rightly not built on this disk")
     assert forward._table is not None and forward._table.shape[0] > 10_000
     before = len(forward._rows)
     vec = enc.encode(["鬣狗"])[0]  # rare characters: not among the playbook's words, but in the table
