@@ -483,3 +483,25 @@ def test_durations_round_halves_up():
 
     assert [fmt_duration(x) for x in (36.5, 37.5, 59.6, 3599.5, 0.4)] == ["0:37", "0:38", "1:00", "1:00:00", "0:00"]
     assert fmt_duration(None) == ""
+
+
+@pytest.mark.parametrize("target", ["journal.jsonl", "source.txt", "audio.wav", "journal-link"])
+def test_export_never_writes_over_a_record_file(tmp_path, target):
+    """`-o` pointing at a record's own files (a slip of the tab key) is refused; the record stays as it was."""
+    folder = make_record(tmp_path / "tr")
+    (folder / "source.txt").write_bytes(b"me: hi\n")
+    (folder / "audio.wav").write_bytes(b"RIFF")
+    (tmp_path / "journal-link").symlink_to(folder / "journal.jsonl")
+    out = tmp_path / target if target == "journal-link" else folder / target
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    for fmt in ("md", "mediation"):
+        p = _cli("export", str(folder), "--format", fmt, "-o", str(out), env_extra={"LANG": "zh_CN.UTF-8"})
+        assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+        assert len(p.stderr.strip().splitlines()) == 1 and str(out) in p.stderr and "通话记录" in p.stderr, p.stderr
+        assert {q.name: q.read_bytes() for q in folder.iterdir()} == before
+    assert load(folder).status == "verified"
+    # A new file beside the record, or anywhere else, is still written.
+    p = _cli("export", str(folder), "-o", str(folder / "export.md"))
+    assert p.returncode == 0 and (folder / "export.md").read_text(encoding="utf-8").startswith("# ")
+    p = _cli("export", str(folder), "--format", "txt", "-o", str(folder / "export.md"))  # and written again
+    assert p.returncode == 0 and not (folder / "export.md").read_text(encoding="utf-8").startswith("# ")

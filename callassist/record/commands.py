@@ -194,6 +194,20 @@ def _write_output(path: Path, text: str) -> None:
         ) from None
 
 
+def _refuse_record_file(path: Path) -> None:
+    """Refuse an output path that is one of a record's own files (its journal, audio or copied log), followed
+    through symbolic links: an export written there would replace the record it was made from."""
+    from callassist.record.paths import JOURNAL
+
+    target = path.resolve()
+    own = target.name == JOURNAL or target.suffix.lower() == ".wav" or target.name.startswith("source.")
+    if target.name == JOURNAL or (own and target.exists() and (target.parent / JOURNAL).exists()):
+        raise RecordError(
+            f"{path}: is a file of a call record; the export would replace it. Give another file with -o",
+            zh=f"{path}：这是通话记录里的文件，导出会覆盖它；请用 -o 指定另一个文件",
+        )
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from callassist.record.doc import render
     from callassist.record.export import chain_broken, export, failure_text, refusal
@@ -201,6 +215,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from callassist.record.verify import BROKEN, OPEN, load
 
     root = _root(args)
+    out = Path(args.output) if args.output else None
+    if out is not None:
+        _refuse_record_file(out)
     # A record named more than once (its folder and its journal, overlapping globs) is read and counted once.
     folders: dict[Path, Path] = {}
     for d in args.calldir:
@@ -226,7 +243,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
                     for lang in langs
                 )
             )
-    out = Path(args.output) if args.output else None
     if args.format == "mediation":
         from callassist.record.mediation import mediation_doc
 
