@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import shutil
 
 import pytest
@@ -232,3 +233,23 @@ def test_recovery_that_cannot_write_is_reported_not_raised(tmp_path, monkeypatch
     monkeypatch.undo()
     assert load(folder).status == "open"  # unchanged; the next start tries again
     assert recover(folder).action == "marked"
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data.split(b"\n", 1)[1],  # the header deleted: line 1 is now an event
+        lambda data: b"not json at all\n" + data.split(b"\n", 1)[1],
+        lambda data: data.replace(b'"seq":0', b'"seq":0 ', 1),  # the header no longer a line callassist wrote
+        lambda data: b"{" * 10,  # no complete first line
+    ],
+)
+def test_a_damaged_header_is_described_in_the_language_asked(closed, tmp_path, damage):
+    """The Chinese message for a damaged first line had an English or code-word detail in it
+    ("不是 callassist 记录的文件头（the first line is not a callassist header）", "（format）")."""
+    work, data = _copy(closed, tmp_path)
+    rec = load(work, data=damage(data))
+    assert rec.status == "broken" and rec.fatal.code in ("header", "hash") and rec.fatal.line == 1
+    zh, en = rec.fatal.message("zh"), rec.fatal.message("en")
+    assert not re.search(r"[A-Za-z]{2,}", zh.replace("callassist", "")), zh
+    assert not re.search(r"[\u4e00-\u9fff]", en) and "(format)" not in en and "(json)" not in en, en

@@ -15,7 +15,7 @@ from pathlib import Path
 from callassist.record.paths import FILE_MODE, INDEX_NAME, JOURNAL, record_dirs
 from callassist.record.verify import OPEN, Record, load
 
-SCHEMA = "4"
+SCHEMA = "5"  # 5: damaged-header problems worded in both languages (the rows keep the wording)
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS records(

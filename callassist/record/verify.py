@@ -70,6 +70,14 @@ _MESSAGES = {
     ),
 }
 WARNINGS = frozenset({"torn", "torn-declared", "no-close"})
+_HEADER_DETAILS = {
+    "format": ("the line is cut, joined with another line or edited", "这一行被截断、与其他行合并或被编辑过"),
+    "json": ("the line is not valid JSON", "这一行不是有效的 JSON"),
+    "type": ("it is a record line of another kind: the header is missing", "这是一条普通的记录行，文件头不见了"),
+    "start": ("bad sequence number or previous digest", "序号或上一行摘要不对"),
+    "incomplete": ("no complete first line", "没有完整的第一行"),
+}
+"""What is wrong with a damaged header line (the detail of a 'header' problem), in English and Chinese."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,10 @@ class Problem:
     def message(self, lang: str = "en") -> str:
         """The problem in words, with its line."""
         en, zh = _MESSAGES.get(self.code, ("{detail}", "{detail}"))
-        text = (zh if lang == "zh" else en).format(detail=self.detail, v=VERSION)
+        detail = self.detail
+        if self.code == "header" and detail in _HEADER_DETAILS:
+            detail = _HEADER_DETAILS[detail][lang == "zh"]
+        text = (zh if lang == "zh" else en).format(detail=detail, v=VERSION)
         if self.line is None:
             return text
         return f"第 {self.line} 行：{text}" if lang == "zh" else f"line {self.line}: {text}"
@@ -234,11 +245,11 @@ def _check_header(line: bytes) -> tuple[dict | None, Problem | None]:
             return None, Problem(1, "version", str(raw.get("version")))
         return None, Problem(1, "header" if why != "hash" else "hash", why)
     if event.get("type") != "header" or event.get("format") != FORMAT:
-        return None, Problem(1, "header", "the first line is not a callassist header")
+        return None, Problem(1, "header", "type")
     if event.get("version") != VERSION:
         return None, Problem(1, "version", str(event.get("version")))
     if event.get("seq") != 0 or event.get("prev") != GENESIS:
-        return None, Problem(1, "header", "bad sequence number or previous digest")
+        return None, Problem(1, "header", "start")
     return event, None
 
 
@@ -266,7 +277,7 @@ def load(folder: str | Path, *, audio: bool = True, data: bytes | None = None) -
         return rec
     lines, tail = read_lines(data)
     if not lines:
-        rec.problems.append(Problem(1, "header", "no complete first line"))
+        rec.problems.append(Problem(1, "header", "incomplete"))
         return rec
     header, problem = _check_header(lines[0])
     if problem is not None:
