@@ -99,8 +99,9 @@ def annuity_payment(debt: float, apr: float, periods: int) -> float:
     r = apr / 100 / 12
     if r == 0:
         return debt / periods
-    g = (1 + r) ** periods
-    return debt * r * g / (g - 1)
+    # (1+r)^n − 1 through expm1/log1p: the plain form loses its digits (or becomes 0) for a tiny rate.
+    g1 = math.expm1(periods * math.log1p(r))
+    return debt * r * (g1 + 1) / g1
 
 
 def months_needed(debt: float, apr: float, monthly: float) -> float | None:
@@ -112,7 +113,7 @@ def months_needed(debt: float, apr: float, monthly: float) -> float | None:
         return debt / monthly
     if monthly <= debt * r:
         return None
-    return -math.log(1 - debt * r / monthly) / math.log(1 + r)
+    return -math.log1p(-debt * r / monthly) / math.log1p(r)
 
 
 @dataclass(frozen=True)

@@ -130,3 +130,17 @@ def test_cap_share_is_shown_as_given(cap, shown, capsys):
     for lang, label in (("zh", "可承受月供"), ("en", "affordable monthly")):
         print_plan(make_plan(20000, 18, 24, income=6000, cap=cap), lang=lang)
         assert f"{label} ({shown})" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("apr", [1e-300, 1e-12, 1e-6])
+def test_a_tiny_rate_is_almost_no_interest(apr):
+    """--apr 1e-300 divided by zero ((1+r)^n − 1 rounds to 0) and a rate like 1e-12 gave a payment off by cents."""
+    p = make_plan(20000, apr, 600, income=6000)
+    assert p.monthly == pytest.approx(20000 / 600, rel=1e-6) and p.annuity_interest == pytest.approx(0, abs=0.5)
+    assert p.months_at_cap == pytest.approx(20000 / 1800, rel=1e-6)
+    out = subprocess.run(
+        [sys.executable, "-m", "callassist", "plan", "--debt", "20000", "--apr", repr(apr), "--periods", "600"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0 and "33.33" in out.stdout and "Traceback" not in out.stderr, out.stderr
