@@ -106,6 +106,14 @@ def placeholders(text: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
 
 
+def _decorated(text: str) -> str | None:
+    """The first placeholder written with a conversion or format ({name!r}, {debt:>10}), or None."""
+    for _, name, spec, conversion in string.Formatter().parse(text):
+        if name is not None and (spec or conversion):
+            return "{" + name + ("!" + conversion if conversion else "") + (":" + spec if spec else "") + "}"
+    return None
+
+
 def check_text(path: Path, line: int | None, text: str, owner: str) -> None:
     """Raise PlaybookError (file, line) for bad braces or an unknown {placeholder} in a text."""
     try:
@@ -117,6 +125,14 @@ def check_text(path: Path, line: int | None, text: str, owner: str) -> None:
             f"{owner}: bad braces in {text[:40]!r}: {e} (literal braces are {{{{ }}}})",
             zh=f"{owner}：“{text[:40]}”中的花括号有误：{e}（花括号本身要写成 {{{{ }}}}）",
         ) from None
+    decorated = _decorated(text)
+    if decorated:
+        raise PlaybookError(
+            path,
+            line,
+            f"{owner}: placeholder {decorated} has a format or conversion; write the name alone, e.g. {{debt}}",
+            zh=f"{owner}：空位 {decorated} 带了格式或转换；只写名称，例如 {{debt}}",
+        )
     for n in names:
         if n not in PLACEHOLDERS:
             allowed = ", ".join("{" + p + "}" for p in sorted(PLACEHOLDERS))
@@ -202,10 +218,12 @@ def _merge_file(draft: _Draft, path: Path, *, base: bool) -> None:
     if not draft.id:
         draft.id = path.stem
 
+    if "extends" in data and not isinstance(data["extends"], bool):
+        raise PlaybookError(path, lines.key_in_block(0, "extends"), "'extends' must be true or false")
     for kind, store in (("stage", draft.stages), ("intent", draft.intents)):
         items = data.get(kind, [])
         heads = lines.headers(kind)
-        if not isinstance(items, list):
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
             raise PlaybookError(path, lines.key_in_block(0, kind), f"'{kind}' must be written as [[{kind}]] tables")
         seen: set[str] = set()
         for n, item in enumerate(items):
@@ -222,6 +240,8 @@ def _merge_file(draft: _Draft, path: Path, *, base: bool) -> None:
             store[iid] = entry
 
     chatter = data.get("chatter", {})
+    if not isinstance(chatter, dict):
+        raise PlaybookError(path, lines.key_in_block(0, "chatter"), "[chatter] must be a table with examples = [...]")
     if chatter:
         line = lines.key_in_block(0, "examples")
         draft.chatter.extend(_str_list(path, line, chatter.get("examples", []), "[chatter] examples"))
@@ -271,8 +291,9 @@ def _freeze_intent(iid: str, d: dict) -> Intent:
     return Intent(iid, title.strip(), examples, answer.strip(), alert, rule, keywords, follow_up)
 
 
-def bundled_path(language: str = DEFAULT_LANGUAGE) -> Path:
-    """The bundled playbook for a language tag (zh-CN, en-US, or just zh / en)."""
+def bundled_path(language: str = DEFAULT_LANGUAGE, origin: str | None = None) -> Path:
+    """The bundled playbook for a language tag (zh-CN, en-US, or just zh / en). `origin` names where the
+    language came from in the error for a language without one (default `--lang LANGUAGE`)."""
     folder = locations.bundled_playbooks_dir()
     exact = folder / f"{language}.toml"
     if exact.exists():
@@ -280,7 +301,13 @@ def bundled_path(language: str = DEFAULT_LANGUAGE) -> Path:
     for p in sorted(folder.glob("*.toml")):
         if p.stem.split("-")[0].lower() == language.split("-")[0].lower():
             return p
-    raise PlaybookError(exact, None, f"no bundled playbook for language '{language}'")
+    known = ", ".join(sorted(p.stem for p in folder.glob("*.toml")))
+    raise PlaybookError(
+        origin or f"--lang {language}",
+        None,
+        f"no bundled playbook for language '{language}' (bundled: {known}; give your own with --playbook)",
+        zh=f"没有 '{language}' 语言的内置话术（内置的有：{known}；也可以用 --playbook 指定自己的话术文件）",
+    )
 
 
 def _language_of(path: Path) -> str | None:
@@ -289,8 +316,16 @@ def _language_of(path: Path) -> str | None:
     return lang if isinstance(lang, str) else None
 
 
-def load(path: Path | str | None = None, *, language: str | None = None, user_overrides: bool = True) -> Playbook:
+def load(
+    path: Path | str | None = None,
+    *,
+    language: str | None = None,
+    user_overrides: bool = True,
+    origin: str | None = None,
+) -> Playbook:
     """Load a playbook: the bundled one for the language, the user's config-dir file, then PATH on top.
+
+    `origin` names where `language` came from, for the error when nothing is bundled for it (default --lang).
 
     PATH is merged over the bundled playbook of its language (intents and stages override by id);
     a file whose language has no bundled playbook stands alone. `extends = false` in PATH also stands alone.
@@ -298,7 +333,11 @@ def load(path: Path | str | None = None, *, language: str | None = None, user_ov
     layers: list[tuple[Path, bool]] = []  # (file, required)
     if path is not None:
         path = Path(path)
-        data, _, _ = read_toml(path)
+        data, lines, _ = read_toml(path)
+        for key in ("language", "extends"):
+            if key in data and not isinstance(data[key], str if key == "language" else bool):
+                what = "a non-empty string" if key == "language" else "true or false"
+                raise PlaybookError(path, lines.key_in_block(0, key), f"'{key}' must be {what}")
         lang = data.get("language") or language or DEFAULT_LANGUAGE
         standalone = data.get("extends", True) is False
         if not standalone:
@@ -313,7 +352,7 @@ def load(path: Path | str | None = None, *, language: str | None = None, user_ov
         layers.append((path, True))
     else:
         lang = language or DEFAULT_LANGUAGE
-        layers.append((bundled_path(lang), True))
+        layers.append((bundled_path(lang, origin), True))
         if user_overrides:
             layers.append((locations.user_playbook_path(lang), False))
     files = [p for p, required in layers if required or p.exists()]

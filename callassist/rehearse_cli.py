@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
             zh="rehearse：回答来自管道时请用 --scenario ID 指定场景（见 --list）",
         )
     if book is None:
-        book = pb.load(language=scenario.playbook)
+        book = pb.load(language=scenario.playbook, origin=scenario.path or None)
 
     values = R.practice_values(scenario, prof.load())
     from callassist.matcher import Matcher

@@ -141,3 +141,35 @@ def test_standalone_file_does_not_merge(tmp_path, monkeypatch):
 
 def test_fill_leaves_missing_placeholders_visible():
     assert pb.fill("每月 {monthly} 元，共 {periods} 期", {"monthly": "998.48"}) == "每月 998.48 元，共 {periods} 期"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "fragment"),
+    [
+        (lambda s: s.replace('language = "xx-TEST"', "language = 5"), "'language' must be a non-empty string"),
+        (lambda s: 'chatter = "喂你好"\n' + s, "[chatter] must be a table"),
+        (lambda s: "intent = [1, 2]\n" + s.replace("[[intent]]", "[[other]]"), "[[intent]]"),
+        (lambda s: 'stage = ["开场"]\n' + s.replace("[[stage]]", "[[other]]"), "[[stage]]"),
+        (lambda s: 'extends = "no"\n' + s, "'extends' must be true or false"),
+        (lambda s: s.replace("{hardship}", "{hardship!r}"), "{hardship!r}"),
+        (lambda s: s.replace("{hardship}", "{hardship:>10}"), "{hardship:>10}"),
+    ],
+)
+def test_wrong_types_are_reported_not_raised(tmp_path, mutate, fragment):
+    """Values of the wrong type (a number for the language, a string for [chatter], a list of non-tables for
+    [[intent]]) raised AttributeError; extends = "no" was read as true; {hardship!r} put quotes in the answer."""
+    path = write(tmp_path, mutate(GOOD))
+    with pytest.raises(PlaybookError) as ei:
+        pb.load(path)
+    assert str(ei.value).startswith(f"{path}:") and fragment in str(ei.value), str(ei.value)
+
+
+def test_unknown_bundled_language_names_the_option_not_a_missing_file():
+    with pytest.raises(PlaybookError) as ei:
+        pb.load(language="fr")
+    msg, zh = ei.value.message(), ei.value.message(chinese=True)
+    assert "fr.toml" not in msg and "'fr'" in msg and "zh-CN" in msg and "en-US" in msg, msg
+    assert "fr" in zh and "内置" in zh, zh
+    with pytest.raises(PlaybookError) as ei:  # the language came from a file: the file is named instead
+        pb.load(language="fr", origin="scenarios/mine.toml")
+    assert ei.value.message().startswith("scenarios/mine.toml: no bundled playbook for language 'fr'")
