@@ -407,3 +407,16 @@ def test_import_cli_on_a_terminal_shows_progress_for_a_big_log(monkeypatch, caps
     # A log of no more lines than the threshold is quick: no bar.
     out, err = _import_cli(monkeypatch, capsys, tmp_path, locale, tty=True, threshold=4)
     assert label not in err and "\x1b" not in err, err
+
+
+def test_traditional_chinese_speaker_words():
+    """A log written in Traditional Chinese (對方 / 備註) was refused: 'this line has no speaker'."""
+    entries = parse_log(
+        "[10:00] 對方：你為什麼逾期不還款？\n[10:01] 我：我失業了\n備註：對方語氣很兇\n【10:02】客服：好的"
+    )
+    assert [(e.speaker, e.text) for e in entries] == [
+        ("agent", "你為什麼逾期不還款？"),
+        ("me", "我失業了"),
+        ("note", "對方語氣很兇"),
+        ("agent", "好的"),
+    ]

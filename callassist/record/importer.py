@@ -74,7 +74,7 @@ def parse_log(
         if not line or line.startswith("#"):
             continue
         m = _LINE.match(line)
-        speaker = SPEAKER_WORDS.get(m.group("who").strip().lower()) if m else None
+        speaker = _speaker(m.group("who")) if m else None
         if m and speaker:
             out.append(LogLine(n, speaker, m.group("text").strip(), m.group("stamp")))
         elif out and _STAMPED.match(line):
@@ -107,6 +107,14 @@ def parse_log(
             zh=f"{path}：没有找到 '对方：…' 或 '我：…'（'agent: ...'、'me: ...'）这样的行",
         )
     return out
+
+
+def _speaker(word: str) -> str | None:
+    """The speaker a word names (SPEAKER_WORDS), Traditional forms included (對方, 備註), or None."""
+    from callassist.text import to_simplified
+
+    word = word.strip().lower()
+    return SPEAKER_WORDS.get(word) or SPEAKER_WORDS.get(to_simplified(word))
 
 
 def _stamped_error(path: str, n: int, line: str, who: str) -> LogImportError:
