@@ -505,3 +505,19 @@ def test_export_never_writes_over_a_record_file(tmp_path, target):
     assert p.returncode == 0 and (folder / "export.md").read_text(encoding="utf-8").startswith("# ")
     p = _cli("export", str(folder), "--format", "txt", "-o", str(folder / "export.md"))  # and written again
     assert p.returncode == 0 and not (folder / "export.md").read_text(encoding="utf-8").startswith("# ")
+
+
+def test_control_characters_are_shown_not_passed_on(tmp_path):
+    """A line with NUL / ESC (pasted from a chat, an imported log) went raw into the exports: the HTML held NUL
+    bytes, and the text export sent terminal escape codes (ESC[31m turned the terminal red). They are shown as
+    control pictures (␀ ␛); the JSON keeps the exact text."""
+    s = CallSession.start(tmp_path / "tr", tiny_playbook(), matcher=StubMatcher(), lender="借\x1b[2J呗")
+    s.utterance("agent", "你好\x00\x01\x1b[31m红\x7f\x9b色\t完")
+    rec = load(s.close().folder)
+    for fmt in ("md", "html", "txt"):
+        out = export([rec], fmt)
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", out), fmt
+        assert "你好␀␁␛" in out and "红␡" in out and "借␛" in out, fmt
+    pack = render(mediation_doc([rec], "zh"), "html")
+    assert "\x1b" not in pack and "借␛" in pack
+    assert json.loads(export([rec], "json"))["records"][0]["events"][0]["text"].startswith("你好\x00\x01\x1b")

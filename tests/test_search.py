@@ -150,3 +150,10 @@ def test_list_names_broken_records_in_the_locales_language(tmp_path, monkeypatch
     assert main(["list", "--transcripts", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert err.startswith(f"{bad.name}: line ") and "changed" in err, err
+
+
+def test_search_shows_control_characters_instead_of_sending_them_to_the_terminal(tmp_path):
+    root = str(tmp_path / "tr")
+    _call(tmp_path / "tr", "借呗", [("agent", "我们要起诉你\x1b[2J\x1b[31m")])
+    p = _cli("search", "起诉", "--transcripts", root, LANG="en_US.UTF-8")
+    assert p.returncode == 0 and "\x1b" not in p.stdout and "我们要起诉你␛[2J␛[31m" in p.stdout, p.stdout

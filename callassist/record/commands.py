@@ -333,6 +333,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
+    from callassist.record.doc import visible
     from callassist.record.index import Index
     from callassist.record.verify import parse_time
 
@@ -366,12 +367,12 @@ def _cmd_search(args: argparse.Namespace) -> int:
         t = parse_time(h.at) or parse_time(h.started)
         when = t.strftime("%Y-%m-%d %H:%M:%S") if t else "?"
         who = labels.get(h.speaker, h.speaker) if h.kind == "utterance" else kinds.get(h.kind, h.kind)
-        line = h.text
+        line = visible(h.text)
         if color:
             i = line.lower().find(text.lower())
             if i >= 0:
                 line = line[:i] + "\x1b[1;33m" + line[i : i + len(text)] + "\x1b[0m" + line[i + len(text) :]
-        _out(f"{when}  {h.lender or '-'}  {who}: {line}  [{h.folder.name} #{h.seq}]")
+        _out(f"{when}  {visible(h.lender) or '-'}  {who}: {line}  [{visible(h.folder.name)} #{h.seq}]")
     if total > len(hits):
         _err(
             f"只显示了 {total} 条中的 {len(hits)} 条（最新的通话在前）；用 --limit N 显示更多，--limit 0 显示全部"

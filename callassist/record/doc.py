@@ -330,12 +330,27 @@ def to_html(doc: Doc) -> str:
     return "\n".join(out) + "\n"
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _picture(m: re.Match[str]) -> str:
+    c = ord(m.group())
+    return chr(0x2400 + c) if c < 0x20 else "\u2421" if c == 0x7F else "\ufffd"
+
+
+def visible(text: str) -> str:
+    """Control characters (NUL, ESC, DEL, ...; not tab or newline) as their pictures (␀ ␛ ␡), C1 controls as
+    U+FFFD: a record's text may hold them (a pasted chat, an imported log) and a terminal or a browser must not
+    act on them."""
+    return _CONTROL.sub(_picture, text)
+
+
 def render(doc: Doc, fmt: str) -> str:
-    """Render as 'md', 'html' or 'txt'."""
+    """Render as 'md', 'html' or 'txt' (control characters shown as pictures: visible())."""
     if fmt == "md":
-        return to_markdown(doc)
+        return visible(to_markdown(doc))
     if fmt == "html":
-        return to_html(doc)
+        return visible(to_html(doc))
     if fmt == "txt":
-        return to_text(doc)
+        return visible(to_text(doc))
     raise ValueError(f"unknown format {fmt!r}")
