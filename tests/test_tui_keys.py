@@ -195,3 +195,30 @@ async def test_a_number_the_profile_refuses_is_explained_in_chinese(tmp_path):
         message = str(app.screen.query_one("#form-error").render())
         assert "收入占比" in message and "--set" not in message and not notes, (message, notes)
         assert app.screen.query_one("#field-cap").value == "1.5"
+
+
+async def test_zero_goes_back_after_an_alternative_of_a_line_nothing_fitted(tmp_path):
+    """A line with no suggestion still lists alternatives: 1 shows one, 0 goes back to "no suggestion" (it said
+    "There is no candidate 0" and the card was stuck on the alternative); the keys panel names 0 for what it does."""
+    from callassist.tui.strings import translator
+
+    app = make_app("zh", tmp_path / "records")
+    notes = capture_notifications(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await start_call(pilot)
+        card = screen.query_one(SuggestionCard)
+        screen.query_one("#typed").value = "你这个月能还多少"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: card.match is not None)
+        assert card.match.intent is None and card.alternatives
+        body = screen.query_one("#suggestion-body")
+        await pilot.press("escape", "1")
+        assert card.shown == card.alternatives[0][0]
+        assert "[0]" in str(body.content)  # the way back is shown
+        await pilot.press("0")
+        assert card.shown is None and card.has_class("-empty")
+        assert "没有合适的建议" in str(body.content)
+        assert not any("第 0 个" in n for n in notes), notes
+    t = translator("zh")
+    zero = next(b for b in CallScreen.BINDINGS if b.id == "call.candidate0")
+    assert t(zero.description) != t("key.cand1")

@@ -116,7 +116,7 @@ class CallScreen(BaseScreen):
         Binding("m", "who_speaks", "key.who", id="call.who_speaks"),
         Binding("1", "candidate(1)", "key.cand1", id="call.candidate1", group=CANDIDATES),
         Binding("2", "candidate(2)", "key.cand2", id="call.candidate2", group=CANDIDATES),
-        Binding("0", "candidate(0)", "key.cand1", show=False, id="call.candidate0"),
+        Binding("0", "candidate(0)", "key.cand0", show=False, id="call.candidate0"),
         Binding("t", "tick", "key.tick", id="call.tick"),
         Binding("left_square_bracket", "stage(-1)", "key.prev_stage", id="call.prev_stage", group=STAGES),
         Binding("right_square_bracket", "stage(1)", "key.next_stage", id="call.next_stage", group=STAGES),

@@ -89,9 +89,8 @@ class SuggestionCard(VerticalScroll):
         if self.match is None:
             return False
         if n == 0:
-            if self.match.intent is None:
-                return False
-            self._render_intent(self.match.intent, self.match.score, primary=True)
+            if self.shown != self.match.intent:
+                self.show(self.match)  # the best one again, or "no suggestion" when nothing fitted the line
             return True
         if n > len(self.alternatives):
             return False
@@ -136,6 +135,7 @@ class SuggestionCard(VerticalScroll):
             if m.reason.levels:
                 why.append("  (" + " · ".join(f"{k} {v:.2f}" for k, v in m.reason.levels.items()) + ")", style="dim")
             body.append_text(why)
+        body.rstrip()
         body.append_text(self._also())
         body.rstrip()
         self.query_one("#suggestion-body", Prose).update(body)
@@ -147,6 +147,6 @@ class SuggestionCard(VerticalScroll):
         for n, (intent_id, score) in enumerate(self.alternatives, start=1):
             it = self._intent(intent_id)
             parts.append(f"[{n}] {it.title if it else intent_id} {score:.2f}")
-        if self.match is not None and self.shown != self.match.intent and self.match.intent is not None:
+        if self.match is not None and self.shown != self.match.intent:
             parts.append("[0] ←")
         return Text("\n" + f"{self.t('call.also')}{self.t('colon')}" + "  ".join(parts), style="dim italic")
