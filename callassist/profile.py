@@ -81,12 +81,26 @@ def _coerce(key: str, value: object, where: str) -> object:
 
 def read(path: Path | None = None) -> dict[str, object]:
     """The profile file's table as written, unchecked ({} when there is no file)."""
+    from callassist.record.paths import os_problem, os_problem_zh
+
     path = path or locations.profile_path()
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         return {}
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+    except OSError as e:
+        raise ProfileError(
+            f"{path}: cannot read: {os_problem(e)}", zh=f"{path}：无法读取：{os_problem_zh(e)}"
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ProfileError(
+            f"{path}: not UTF-8 text (byte {e.start})", zh=f"{path}：不是 UTF-8 编码的文本（字节偏移 {e.start}）"
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
         raise ProfileError(f"{path}: bad TOML: {e}", zh=f"{path}：TOML 格式有误：{e}") from None
 
 
@@ -142,10 +156,14 @@ def updated(profile: Profile, assignments: list[str]) -> Profile:
 
 def updated_file(path: Path, assignments: Sequence[str], unset: Sequence[str] = ()) -> Profile:
     """The profile in `path` with KEY=VALUE assignments applied and the `unset` keys cleared (nothing is written).
-    A value being set replaces the file's, so `--set` can repair a bad value; a bad value left in the file raises
-    ProfileError naming the file."""
-    new = _assignments(assignments, unset)
-    data = {k: v for k, v in read(path).items() if k not in new}
+    A value being set replaces the file's, so `--set` can repair a bad value, and `unset` also takes out keys the
+    profile does not know; a bad value left in the file raises ProfileError naming the file."""
+    data = read(path)
+    # A key the profile does not know can still be taken out of the file (a typo made in an editor).
+    names = {f.name for f in fields(Profile)}
+    stray = {k.strip() for k in unset if k.strip() in data and k.strip() not in names}
+    new = _assignments(assignments, [k for k in unset if k.strip() not in stray])
+    data = {k: v for k, v in data.items() if k not in new and k not in stray}
     return replace(_from_data(data, str(path)), **new)  # type: ignore[arg-type]
 
 

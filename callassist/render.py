@@ -108,7 +108,8 @@ def print_profile(profile: Profile, path: Path, *, chinese: bool = False) -> Non
 
     from callassist.profile import values
 
-    t = Table(title=str(path), show_header=True)
+    console.print(str(path), markup=False, soft_wrap=True)  # whole, on its own line (a title would be broken)
+    t = Table(show_header=True)
     t.add_column("项" if chinese else "key")
     t.add_column("值" if chinese else "value")
     for k, v in asdict(profile).items():

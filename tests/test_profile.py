@@ -162,3 +162,42 @@ def test_unset_errors_name_unset(monkeypatch, capsys):
     err = capsys.readouterr().err
     assert err.startswith("callassist: --unset 只写项名") and "debt=1" in err and "--set" not in err, err
     assert main(["profile", "--unset", "debt"]) == 0  # a known key is cleared
+
+
+def test_unreadable_profile_is_one_line(monkeypatch, capsys):
+    """A profile.toml that is a folder raised IsADirectoryError (a traceback); one that is not UTF-8 was reported
+    in Python's English ('utf-8' codec can't decode byte 0xff) inside the Chinese line."""
+    set_locale(monkeypatch, "zh_CN.UTF-8")
+    path = locations.profile_path()
+    path.mkdir(parents=True)
+    for argv in (["profile"], ["profile", "--set", "debt=1"], ["match", "--no-meaning", "你好"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"callassist: {path}：无法读取") and err.count("\n") == 1, err
+    path.rmdir()
+    path.write_bytes(b'name = "\xff"\n')
+    assert main(["profile"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"callassist: {path}：不是 UTF-8 编码的文本（字节偏移 8）\n", err
+
+
+def test_profile_shows_its_file_on_one_line(monkeypatch, capsys):
+    """The file's path was the table's title and was broken across lines at the table's width."""
+    set_locale(monkeypatch, "zh_CN.UTF-8")
+    assert main(["profile", "--set", "debt=20000"]) == 0
+    out = capsys.readouterr().out
+    assert str(locations.profile_path()) in out.splitlines()[0], out
+
+
+def test_unset_removes_an_unknown_key_from_the_file(monkeypatch, capsys):
+    """A key the profile does not know (a typo made in the editor) blocked every --set, and --unset refused it too:
+    only an editor could repair the file. --unset KEY now takes it out."""
+    set_locale(monkeypatch, "C.UTF-8")
+    path = locations.profile_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('dept = 20000\nname = "张三"\n', encoding="utf-8")
+    assert main(["profile", "--set", "debt=20000"]) == 2
+    assert "unknown profile key 'dept'" in capsys.readouterr().err
+    assert main(["profile", "--unset", "dept", "--set", "debt=20000"]) == 0
+    assert prof.read(path) == {"name": "张三", "debt": 20000.0, "cap": 0.3}
+    assert main(["profile", "--unset", "dept"]) == 2  # no longer in the file: unknown again
