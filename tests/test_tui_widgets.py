@@ -115,3 +115,37 @@ def test_system_events_are_described_in_the_ui_language():
     zh, en = (e.text for e in view.entries)
     assert zh.startswith("语音识别开始") and "音源" in zh and "recognizer_started" not in zh
     assert en.startswith("recognizer_started") and "source=mixed" in en
+
+
+def test_an_interrupted_call_is_described_in_the_ui_language():
+    """The line marking a killed call read "interrupted" (the stored type) on Chinese and English screens alike;
+    a torn last line it records went unmentioned."""
+    from callassist.tui import events as ev
+    from callassist.tui.strings import translator
+
+    class View:
+        def __init__(self):
+            self.entries = []
+
+        def add(self, entry):
+            self.entries.append(entry)
+            return len(self.entries) - 1
+
+    event = {
+        "seq": 5,
+        "type": "interrupted",
+        "at": "2026-11-24T03:30:40+08:00",
+        "reason": "no closing line",
+        "torn": None,
+    }
+    torn = dict(event, torn={"line": 37, "bytes": 33, "sha256": "c6a3"})
+    view = View()
+    for e in (event, torn):
+        ev.apply(view, e, translator("zh"), lang="zh")
+    ev.apply(view, torn, translator("en"), lang="en")
+    zh, zh_torn, en = (e.text for e in view.entries)
+    assert "interrupted" not in zh and "中断" in zh
+    assert "最后一行未写完" in zh_torn and "最后一行" not in zh
+    assert en.startswith("Call interrupted") and en.endswith(
+        "next started (the last line was only partly written; its size and digest are recorded)"
+    )

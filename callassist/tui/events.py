@@ -86,6 +86,10 @@ def apply(
         from callassist.record.export import system_line
 
         return view.add(Entry("system", system_line(event, lang), at=at, seq=seq))
-    if kind in ("interrupted",):
-        return view.add(Entry("system", kind, at=at, seq=seq))
+    if kind == "interrupted":
+        from callassist.record.export import labels
+
+        lab = labels(lang)
+        torn = ("" if lang == "zh" else " ") + lab["torn"] if event.get("torn") else ""
+        return view.add(Entry("system", lab["interrupted"] + torn, at=at, seq=seq))
     return None
