@@ -271,3 +271,17 @@ def test_a_call_that_cannot_start_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(RecordWriteError, match="disk is full"):
         CallSession.start(tmp_path, tiny_playbook(), matcher=StubMatcher(), audio_channels=("me", "agent"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_transcripts_folder_that_is_a_file_or_has_no_parent_is_said_in_chinese(tmp_path):
+    """The records folder set to an existing file gave "无法创建通话记录文件夹：File exists", and one under a missing
+    path "No such file or directory": the system's English inside the Chinese line."""
+    f = tmp_path / "afile"
+    f.write_text("x")
+    with pytest.raises(RecordWriteError) as err:
+        CallSession.start(f, tiny_playbook(), matcher=StubMatcher())
+    assert err.value.zh == f"{f}：不是文件夹", err.value.zh
+    assert str(err.value) == f"{f}: is not a folder"
+    from callassist.record.paths import os_problem_zh
+
+    assert os_problem_zh(FileNotFoundError(errno.ENOENT, "No such file or directory")) == "路径不存在"

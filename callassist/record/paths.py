@@ -64,6 +64,7 @@ def os_problem_zh(e: OSError) -> str:
         errno.EPERM: "没有权限（文件夹不可写）",
         errno.EROFS: "文件系统是只读的",
         errno.ENOTDIR: "路径中有一段是文件，不是文件夹",
+        errno.ENOENT: "路径不存在",
     }
     return known.get(e.errno or 0) or e.strerror or str(e)
 
@@ -102,6 +103,8 @@ def ensure_private_dir(path: Path) -> Path:
     """Create a folder (and parents) readable only by the user; a clear error when that is not possible."""
     try:
         path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    except FileExistsError:
+        raise RecordWriteError(f"{path}: is not a folder", zh=f"{path}：不是文件夹") from None
     except OSError as e:
         raise RecordWriteError(
             f"{path}: cannot create the records folder: {os_problem(e)}",
