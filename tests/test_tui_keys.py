@@ -222,3 +222,18 @@ async def test_zero_goes_back_after_an_alternative_of_a_line_nothing_fitted(tmp_
     t = translator("zh")
     zero = next(b for b in CallScreen.BINDINGS if b.id == "call.candidate0")
     assert t(zero.description) != t("key.cand1")
+
+
+async def test_the_card_names_the_matching_levels_in_chinese(tmp_path):
+    """Why a line matched ended "(chars 0.41 · pinyin 0.53 · meaning 0.57)": English on the Chinese card."""
+    app = make_app("zh", tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await start_call(pilot)
+        card = screen.query_one(SuggestionCard)
+        screen.query_one("#typed").value = "你再不还钱我们就去你单位找你领导"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: card.match is not None)
+        assert card.match.reason is not None and card.match.reason.levels
+        body = str(screen.query_one("#suggestion-body").content)
+        assert "字面" in body and "拼音" in body and "语义" in body
+        assert not any(word in body for word in ("chars", "pinyin", "meaning")), body
