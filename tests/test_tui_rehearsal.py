@@ -124,3 +124,17 @@ async def test_after_the_report_the_footer_offers_again_and_the_next_rehearsal_i
         await pilot.press("escape")
         await wait_for(pilot, lambda: {"i", "h", "x"} <= footer_keys(), 5)
         assert "r" not in footer_keys()
+
+
+async def test_the_hint_uses_a_chinese_colon(tmp_path):
+    """The hint read "建议说法: …" with an English colon on the Chinese screen."""
+    app = make_app("zh", tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ChoiceDialog")
+        await pilot.press("enter")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.rehearsal is not None and not screen.busy)
+        await pilot.press("escape", "h")
+        text = str(screen.query_one("#reh-feedback").content)
+        assert "建议说法：" in text and "建议说法:" not in text, text

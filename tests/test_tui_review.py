@@ -228,3 +228,13 @@ async def test_list_durations_agree_with_callassist_list_and_the_state_fits(tmp_
         assert "verified rehearsal" in words
         for word in words:  # the state column is as wide as its words
             assert cell_len(word) <= state.get_render_width(table) - 2 * table.cell_padding, word
+
+
+async def test_the_preview_uses_chinese_colons(records):
+    """The preview of a Chinese record read "对方: 王 · 8812" and "对方: 你好…" with English colons."""
+    app = make_app("zh", records)
+    async with app.run_test(size=(100, 30)) as pilot:
+        review = await open_review(pilot)
+        await wait_for(pilot, lambda: "安心借客服" in str(review.query_one("#preview").content))
+        text = str(review.query_one("#preview").content)
+        assert "对方：王" in text and "对方：你好" in text and ": " not in text, text

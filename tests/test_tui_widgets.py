@@ -149,3 +149,15 @@ def test_an_interrupted_call_is_described_in_the_ui_language():
     assert en.startswith("Call interrupted") and en.endswith(
         "next started (the last line was only partly written; its size and digest are recorded)"
     )
+
+
+def test_agreed_terms_use_the_punctuation_of_the_ui_language():
+    """An agreed term read "减免项目: 罚息, 违约金" (English colon and comma) on Chinese screens."""
+    from callassist.tui.events import agreed_text
+    from callassist.tui.strings import translator
+
+    event = {"type": "agreed", "amount": 20000.0, "periods": 12, "waived": ["罚息", "违约金"], "text": "可以分12期"}
+    zh = agreed_text(event, translator("zh"))
+    assert "减免项目：罚息、违约金" in zh and ": " not in zh and ", " not in zh
+    en = agreed_text(dict(event, waived=["late fees", "interest"]), translator("en"))
+    assert "Waived: late fees, interest" in en

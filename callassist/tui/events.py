@@ -24,7 +24,8 @@ def agreed_text(event: dict, t: Callable[..., str]) -> str:
         if v not in (None, ""):
             parts.append(f"{t('agreed.' + key)} {_num(v)}")
     if event.get("waived"):
-        parts.append(f"{t('agreed.waived').split('（')[0].split(' (')[0]}: {', '.join(event['waived'])}")
+        label = t("agreed.waived").split("（")[0].split(" (")[0]
+        parts.append(f"{label}{t('colon')}{t('list_sep').join(event['waived'])}")
     if event.get("text"):
         parts.append(f"“{event['text']}”")
     return " · ".join(parts)

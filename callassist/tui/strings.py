@@ -7,6 +7,7 @@ from collections.abc import Callable
 ZH: dict[str, str] = {
     "app.title": "通话助手",
     "colon": "：",
+    "list_sep": "、",
     "bullet": "·",
     "app.sub": "协商还款通话：要点、建议回答、警示与可验证的记录",
     # bindings (short: they share one footer line at 80 columns)
@@ -234,6 +235,7 @@ ZH: dict[str, str] = {
 EN: dict[str, str] = {
     "app.title": "callassist",
     "colon": ": ",
+    "list_sep": ", ",
     "bullet": "· ",
     "app.sub": "Repayment calls: talking points, prepared answers, alerts and a verifiable record",
     "key.call": "Call",

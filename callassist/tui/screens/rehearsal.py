@@ -241,7 +241,7 @@ class RehearsalScreen(BaseScreen):
             self.notify(self.t("call.none", why="-"), timeout=3)
             return
         self.query_one("#reh-feedback", Prose).update(
-            Text.assemble((hint.title + "\n", "bold"), (self.t("reh.suggested") + ": ", "dim"), hint.answer)
+            Text.assemble((hint.title + "\n", "bold"), (self.t("reh.suggested") + self.t("colon"), "dim"), hint.answer)
         )
 
     def action_speak(self) -> None:

@@ -199,13 +199,13 @@ class ReviewScreen(ExportMixin, BaseScreen):
         body.append(f"{summary.folder.name}\n", style="bold")
         who = " · ".join(x for x in (agent.get("name"), agent.get("id"), agent.get("company")) if x)
         if who:
-            body.append(f"{t('rev.agent')}: {who}\n", style="dim")
+            body.append(f"{t('rev.agent')}{t('colon')}{who}\n", style="dim")
         problem = rec.summary_line(self.services.lang)
         if problem:
             body.append(problem + "\n", style=self.tone("warn"))
         labels = {s: t(f"speaker.{s}") for s in ("agent", "me", "unknown")}
         for u in rec.utterances()[:8]:
-            body.append(f"{labels.get(u.get('speaker'), '?')}: ", style="bold")
+            body.append(f"{labels.get(u.get('speaker'), '?')}{t('colon')}", style="bold")
             body.append(u.get("text", "") + "\n")
         body.rstrip()
         self.query_one("#preview", Prose).update(body)
