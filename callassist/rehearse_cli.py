@@ -124,6 +124,7 @@ def _play(rehearsal, console, stdin: TextIO, *, speak: bool) -> None:
     from rich.markup import escape
 
     from callassist import rehearse as R
+    from callassist.text import valid_text
 
     sc = rehearsal.scenario
     zh = rehearsal.lang == "zh"
@@ -157,7 +158,7 @@ def _play(rehearsal, console, stdin: TextIO, *, speak: bool) -> None:
             if not raw:
                 rehearsal.stop()
                 return
-            text = raw.strip()
+            text = valid_text(raw.strip())  # bytes that were not UTF-8 as U+FFFD, as they are recorded
             if text == "/quit":
                 rehearsal.stop()
                 return

@@ -53,8 +53,9 @@ def has_cjk(text: str) -> bool:
 
 
 def to_simplified(text: str) -> str:
-    """Traditional → Simplified Chinese (other text unchanged)."""
-    return _t2s().convert(text) if has_cjk(text) else text
+    """Traditional → Simplified Chinese (other text unchanged; lone surrogates, which opencc cannot take, as
+    U+FFFD)."""
+    return _t2s().convert(valid_text(text)) if has_cjk(text) else text
 
 
 def valid_text(text: str) -> str:

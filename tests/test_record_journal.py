@@ -13,7 +13,7 @@ import pytest
 
 from callassist.record import journal as J
 from callassist.record import load
-from callassist.record.paths import RecordWriteError, new_record_dir, transcripts_root
+from callassist.record.paths import RecordError, RecordWriteError, new_record_dir, transcripts_root
 from callassist.session import CallSession
 from tests.record_helpers import StubMatcher, make_record, tiny_playbook
 
@@ -285,3 +285,27 @@ def test_transcripts_folder_that_is_a_file_or_has_no_parent_is_said_in_chinese(t
     from callassist.record.paths import os_problem_zh
 
     assert os_problem_zh(FileNotFoundError(errno.ENOENT, "No such file or directory")) == "路径不存在"
+
+
+def test_text_that_utf8_cannot_hold_never_wedges_the_record(tmp_path):
+    """A reply read from a non-UTF-8 terminal or pipe holds lone surrogates. Its line could not be encoded, stayed
+    queued, and every later line failed with it: the rest of the call, the closing line included, was lost."""
+    s = CallSession.start(tmp_path / "tr", tiny_playbook(), matcher=StubMatcher())
+    s.utterance("me", "坏\udcff\udcfe字")
+    s.note("\udcff")
+    with pytest.raises(RecordError):
+        s.journal.append("system", {"kind": "level", "value": float("nan")})  # refused, not queued
+    s.utterance("agent", "之后的话")
+    rec = load(s.close().folder)
+    assert rec.status == "verified"
+    texts = [e.get("text") for e in rec.events if e["type"] in ("utterance", "note")]
+    assert texts == ["坏\ufffd\ufffd字", "\ufffd", "之后的话"]
+
+
+def test_a_header_value_utf8_cannot_hold_is_recorded_as_a_replacement(tmp_path):
+    """`import --lender` with bytes a non-UTF-8 terminal sent (lone surrogates in argv) crashed with a traceback."""
+    s = CallSession.start(
+        tmp_path / "tr", tiny_playbook(), matcher=StubMatcher(), lender="\udcff借呗", agent_name="\udcfe"
+    )
+    rec = load(s.close().folder)
+    assert rec.status == "verified" and rec.header["lender"] == "\ufffd借呗" and rec.header["agent"]["name"] == "\ufffd"

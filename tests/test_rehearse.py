@@ -971,3 +971,23 @@ def test_cli_scenario_menu_prompt_follows_the_locale(monkeypatch, capsys, locale
     out, err = capsys.readouterr()
     assert "zh-helpful-service" in out and out.rstrip().endswith(prompt.rstrip()) and other not in out, out
     assert ("没有编号为 '99' 的场景" if locale.startswith("zh") else "no scenario number '99'") in err
+
+
+def test_cli_reply_that_is_not_utf8(isolated_dirs):
+    """A reply with bytes that are not UTF-8 (a GBK terminal, a pasted file) crashed the coach (opencc cannot
+    encode the lone surrogates Python reads them as) and left the record without its closing line."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "callassist", "rehearse", "--scenario", "zh-pushy-collector"],
+        input="你好\n".encode() + b"\xff\xfe\xd6\xd0" + "坏\n/quit\n".encode(),
+        capture_output=True,
+        env=dict(os.environ, LANG="zh_CN.UTF-8"),
+        timeout=120,
+    )
+    err = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    from callassist.record import load
+
+    (folder,) = (isolated_dirs / "transcripts").iterdir()
+    rec = load(folder)
+    assert rec.status == "verified"
+    assert [e["text"] for e in rec.utterances() if e["speaker"] == "me"] == ["你好", "\ufffd" * 4 + "坏"]

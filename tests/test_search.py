@@ -157,3 +157,19 @@ def test_search_shows_control_characters_instead_of_sending_them_to_the_terminal
     _call(tmp_path / "tr", "借呗", [("agent", "我们要起诉你\x1b[2J\x1b[31m")])
     p = _cli("search", "起诉", "--transcripts", root, LANG="en_US.UTF-8")
     assert p.returncode == 0 and "\x1b" not in p.stdout and "我们要起诉你␛[2J␛[31m" in p.stdout, p.stdout
+
+
+def test_a_folder_name_that_is_not_utf8_does_not_break_list_or_search(tmp_path):
+    """`import --lender` with bytes from a non-UTF-8 terminal made a folder whose name is not UTF-8; from then on
+    list and search crashed (sqlite cannot take the name) for every record. A lender's name like that now gives a
+    clean folder name, and a folder renamed so by hand is listed and searched like any other."""
+    a = _call(tmp_path, "\udcff借呗", [("agent", "我们要起诉你")])
+    assert "\udcff" not in a.name and a.name.encode("utf-8")
+    b = _call(tmp_path, "微粒贷", [("agent", "律师函已经发出了")])
+    odd = b.with_name(os.fsdecode(b"20261120-bad-\xff"))
+    b.rename(odd)
+    assert {r.folder for r in list_records(tmp_path)} == {a, odd}
+    hits = search(tmp_path, "律师函")
+    assert [h.folder for h in hits] == [odd] and load(hits[0].folder).status == "verified"
+    p = _cli("list", "--transcripts", str(tmp_path), LANG="zh_CN.UTF-8")
+    assert p.returncode == 0 and "Traceback" not in p.stderr and "20261120-bad-" in p.stdout, p.stderr

@@ -290,6 +290,7 @@ STATUS = {
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from callassist.record.doc import visible
     from callassist.record.export import fmt_duration
     from callassist.record.index import Index
 
@@ -300,7 +301,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         done = idx.refresh()
         records = idx.records()
     for folder in done.recovered:
-        _err(f"已标记为中断：{folder}" if zh else f"marked interrupted: {folder}")
+        _err(f"已标记为中断：{visible(str(folder))}" if zh else f"marked interrupted: {visible(str(folder))}")
     if not records:
         _err(f"{root} 中还没有通话记录" if zh else f"no call records in {root}")
         return 0
@@ -317,18 +318,19 @@ def _cmd_list(args: argparse.Namespace) -> int:
         rows.append(
             [
                 _short_time(r.started),
-                r.lender or "-",
+                visible(r.lender) or "-",
                 fmt_duration(r.duration) or "-",
                 str(r.events),
                 str(r.alerts),
                 status,
-                r.folder.name,
+                visible(r.folder.name),
             ]
         )
     _out(_table(rows))
     broken = [r for r in records if r.status == "broken"]
     for r in broken:
-        _err(f"{r.folder.name}：{r.problem_zh or r.problem}" if zh else f"{r.folder.name}: {r.problem}")
+        name = visible(r.folder.name)
+        _err(f"{name}：{r.problem_zh or r.problem}" if zh else f"{name}: {r.problem}")
     return 0
 
 

@@ -341,8 +341,10 @@ def _picture(m: re.Match[str]) -> str:
 def visible(text: str) -> str:
     """Control characters (NUL, ESC, DEL, ...; not tab or newline) as their pictures (␀ ␛ ␡), C1 controls as
     U+FFFD: a record's text may hold them (a pasted chat, an imported log) and a terminal or a browser must not
-    act on them."""
-    return _CONTROL.sub(_picture, text)
+    act on them. Lone surrogates (a file name that is not UTF-8) as U+FFFD, so the text can be printed."""
+    from callassist.text import valid_text
+
+    return _CONTROL.sub(_picture, valid_text(text))
 
 
 def render(doc: Doc, fmt: str) -> str:

@@ -113,6 +113,16 @@ def _lines(rec: Record) -> list[tuple[str, str, int, str, str, str]]:
     return out
 
 
+def _key(name: str) -> str:
+    """A folder's name as the index stores it: the name itself, or, for a name that is not UTF-8 (renamed by hand;
+    sqlite cannot store it), the name with its odd bytes written as \\xff."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
 class Index:
     """The index of one records folder."""
 
@@ -120,6 +130,11 @@ class Index:
         self.root = Path(root)
         self.path = self.root / INDEX_NAME
         self.db = self._open()
+        self._folders: dict[str, Path] = {}
+        """Folders whose names are not UTF-8, by their key (filled by refresh)."""
+
+    def _folder(self, key: str) -> Path:
+        return self._folders.get(key) or self.root / key
 
     def _open(self) -> sqlite3.Connection:
         """The index file, replaced if it is damaged; an index in memory if the folder is not writable."""
@@ -183,7 +198,10 @@ class Index:
                 st = os.stat(d / JOURNAL)
             except OSError:
                 continue
-            on_disk[d.name] = (d, st.st_size, st.st_mtime_ns)
+            key = _key(d.name)
+            if key != d.name:
+                self._folders[key] = d
+            on_disk[key] = (d, st.st_size, st.st_mtime_ns)
         stale = [
             name
             for name, (_, size, mtime) in on_disk.items()
@@ -269,7 +287,7 @@ class Index:
             "SELECT folder, started, lender, direction, mode, agent, language, duration, events, utterances, "
             "alerts, status, problem, final_digest, problem_zh FROM records ORDER BY started, folder"
         ).fetchall()
-        return [Summary(self.root / r[0], *r[1:]) for r in rows]
+        return [Summary(self._folder(r[0]), *r[1:]) for r in rows]
 
     def _where(self, text: str) -> tuple[str, str] | None:
         """The condition on a line's normalized text for a search, and its parameter; None for empty text."""
@@ -295,7 +313,7 @@ class Index:
             f"WHERE {cond} ORDER BY r.started DESC, l.folder DESC, l.seq LIMIT ?"
         )
         rows = self.db.execute(sql, (param, limit if limit and limit > 0 else -1)).fetchall()
-        return [Hit(self.root / r[0], int(r[1]), *r[2:]) for r in rows]
+        return [Hit(self._folder(r[0]), int(r[1]), *r[2:]) for r in rows]
 
     def count(self, text: str) -> int:
         """How many lines search(text, 0) would give."""

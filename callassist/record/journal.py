@@ -79,6 +79,20 @@ def platform_info() -> str:
     return f"callassist {__version__}; Python {platform.python_version()}; {platform.system()} {platform.release()}"
 
 
+def _storable(value):
+    """The value with lone surrogates in its strings (bytes a terminal or a pipe could not decode) as U+FFFD,
+    which UTF-8 can hold."""
+    if isinstance(value, str):
+        from callassist.text import valid_text
+
+        return valid_text(value)
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def encode(body: dict, prev: str) -> tuple[bytes, str]:
     """The bytes of one journal line (with its newline) and its digest."""
     data = json.dumps({**body, "prev": prev}, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -159,7 +173,7 @@ class Journal:
         """
         path = folder / JOURNAL
         tmp = folder / f".{JOURNAL}.new"
-        body = {"seq": 0, "type": "header", "format": FORMAT, "version": VERSION, **header}
+        body = _storable({"seq": 0, "type": "header", "format": FORMAT, "version": VERSION, **header})
         line, digest = encode(body, GENESIS)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, FILE_MODE)
@@ -215,7 +229,15 @@ class Journal:
             if self._fd is None:
                 raise RecordError(f"{self.path}: the record is already closed")
             # at=None: now; at="": not known (an imported line without a time) and written as null.
-            self._pending.append({"type": type_, "at": iso(now()) if at is None else (at or None), **fields})
+            body = _storable({"type": type_, "at": iso(now()) if at is None else (at or None), **fields})
+            try:
+                encode(body, self.last_hash)  # a line that cannot be written must never block the lines after it
+            except (TypeError, ValueError) as e:
+                raise RecordError(
+                    f"{self.path}: a {type_} event cannot be recorded: {e}",
+                    zh=f"{self.path}：无法记录这条 {type_}：{e}",
+                ) from None
+            self._pending.append(body)
             return self._flush_locked()
 
     def flush(self) -> list[dict]:

@@ -117,7 +117,7 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-_UNSAFE = re.compile(r"[\x00-\x1f/\\:*?\"<>|\s]+")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|\s\ud800-\udfff]+")  # surrogates: bytes that were not UTF-8
 
 
 def slug(text: str, limit: int = 24) -> str:
