@@ -195,14 +195,44 @@ class ChineseHelpFormatter(argparse.HelpFormatter):
         return "\n".join(indent + line for line in self._split_lines(text, width - len(indent)))
 
 
+# argparse's error details (Python 3.11–3.13) → Chinese; one it does not know stays as argparse says it.
+_ERRORS_ZH: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"^argument COMMAND: invalid choice: (?P<v>'.*?') \(choose from (?P<c>.*)\)$"),
+        r"没有 \g<v> 这个命令（可选：\g<c>）",
+    ),
+    (re.compile(r"^argument (?P<a>\S+): invalid float value: (?P<v>.*)$"), r"\g<a>：\g<v> 不是数字"),
+    (re.compile(r"^argument (?P<a>\S+): invalid int value: (?P<v>.*)$"), r"\g<a>：\g<v> 不是整数"),
+    (
+        re.compile(r"^argument (?P<a>\S+): invalid choice: (?P<v>'.*?') \(choose from (?P<c>.*)\)$"),
+        r"\g<a>：不能是 \g<v>（可选：\g<c>）",
+    ),
+    (re.compile(r"^argument (?P<a>\S+): expected one argument$"), r"\g<a> 后面要跟一个值"),
+    (re.compile(r"^argument (?P<a>\S+): expected at least one argument$"), r"\g<a> 后面至少要跟一个值"),
+    (re.compile(r"^argument (?P<a>\S+): ignored explicit argument (?P<v>.*)$"), r"\g<a> 不带值，却给了 \g<v>"),
+    (re.compile(r"^argument (?P<a>\S+): not allowed with argument (?P<b>.*)$"), r"\g<a> 不能和 \g<b> 一起用"),
+    (re.compile(r"^the following arguments are required: (?P<a>.*)$"), r"缺少必需的参数：\g<a>"),
+    (re.compile(r"^unrecognized arguments: (?P<a>.*)$"), r"无法识别的参数：\g<a>"),
+    (re.compile(r"^ambiguous option: (?P<o>\S+) could match (?P<m>.*)$"), r"选项 \g<o> 不明确，可能是：\g<m>"),
+]
+
+
+def error_zh(message: str) -> str:
+    """argparse's error detail in Chinese (as it is when not known)."""
+    for pattern, zh in _ERRORS_ZH:
+        if pattern.match(message):
+            return pattern.sub(zh, message)
+    return message
+
+
 class ChineseArgumentParser(argparse.ArgumentParser):
-    """The parser `callassist` builds under a Chinese locale: argparse's error line starts "callassist plan: 错误："
-    (the detail after it is argparse's own, in English); the usage above it and exit status 2 as argparse has them.
+    """The parser `callassist` builds under a Chinese locale: argparse's error line in Chinese, "callassist plan:
+    错误：--debt：'2万' 不是数字" (error_zh); the usage above it and exit status 2 as argparse has them.
     Subcommand parsers are of the same class (add_subparsers uses the parent's class)."""
 
     def error(self, message: str):  # type: ignore[override]
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: 错误：{message}\n")
+        self.exit(2, f"{self.prog}: 错误：{error_zh(message)}\n")
 
 
 def help_slots(parser: argparse.ArgumentParser, name: str | None = None) -> Iterator[tuple[str, Any, str]]:

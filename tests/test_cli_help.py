@@ -130,15 +130,32 @@ def test_prefers_chinese(env, zh):
 @pytest.mark.parametrize(
     ("lang", "argv", "line"),
     [
-        ("zh_CN.UTF-8", ["plan", "--debt", "x"], "callassist plan: 错误：argument --debt: invalid float value: 'x'"),
+        ("zh_CN.UTF-8", ["plan", "--debt", "x"], "callassist plan: 错误：--debt：'x' 不是数字"),
+        (
+            "zh_CN.UTF-8",
+            ["plan", "--debt", "2万", "--apr", "18", "--periods", "2.5"],
+            "callassist plan: 错误：--debt：'2万' 不是数字",
+        ),
+        (
+            "zh_CN.UTF-8",
+            ["plan", "--debt", "1", "--apr", "18", "--periods", "2.5"],
+            "callassist plan: 错误：--periods：'2.5' 不是整数",
+        ),
         ("C.UTF-8", ["plan", "--debt", "x"], "callassist plan: error: argument --debt: invalid float value: 'x'"),
-        ("zh_CN.UTF-8", ["nosuch"], "callassist: 错误：argument COMMAND: invalid choice: 'nosuch'"),
-        ("zh_CN.UTF-8", ["import"], "callassist import: 错误：the following arguments are required: LOGFILE"),
+        ("zh_CN.UTF-8", ["nosuch"], "callassist: 错误：没有 'nosuch' 这个命令（可选："),
+        (
+            "zh_CN.UTF-8",
+            ["import", "x", "--direction", "in"],
+            "callassist import: 错误：--direction：不能是 'in'（可选：'outgoing', 'incoming', 'unknown'）",
+        ),
+        ("zh_CN.UTF-8", ["import"], "callassist import: 错误：缺少必需的参数：LOGFILE"),
+        ("zh_CN.UTF-8", ["plan", "--debt"], "callassist plan: 错误：--debt 后面要跟一个值"),
+        ("zh_CN.UTF-8", ["list", "--bogus", "1"], "callassist: 错误：无法识别的参数：--bogus 1"),
     ],
 )
 def test_argparse_error_line_follows_theset_locale(monkeypatch, capsys, lang, argv, line):
-    """argparse's own error: the prefix in Chinese under a Chinese locale (its detail as argparse says it), the
-    usage above it, exit status 2; English unchanged otherwise."""
+    """argparse's own error: in Chinese under a Chinese locale (its English detail was left as it was: "invalid
+    float value: '2万'"), the usage above it, exit status 2; English unchanged otherwise."""
     set_locale(monkeypatch, lang)
     with pytest.raises(SystemExit) as exc:
         main(argv)
