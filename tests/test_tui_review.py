@@ -238,3 +238,25 @@ async def test_the_preview_uses_chinese_colons(records):
         await wait_for(pilot, lambda: "安心借客服" in str(review.query_one("#preview").content))
         text = str(review.query_one("#preview").content)
         assert "对方：王" in text and "对方：你好" in text and ": " not in text, text
+
+
+async def test_a_broken_record_shows_the_lines_after_the_break_apart(tmp_path):
+    """A record with a changed line showed only the lines before it: the rest of the call (the changed line, the
+    agreed term, the closing line) silently vanished from the screen. They are now listed after a marked heading,
+    as the exports list them, and the file is only read."""
+    root = tmp_path / "records"
+    folder = make_record(root, "zh")
+    _tamper(folder, "对方语气很凶", "对方语气很好")
+    journal = (folder / "journal.jsonl").read_bytes()
+    app = make_app("zh", root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen) and len(app.screen.summaries) == 1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RecordScreen) and app.screen.record is not None)
+        texts = [e.text for e in app.screen.query_one(Transcript).entries]
+        heading = next(i for i, t in enumerate(texts) if "未经校验的内容" in t)
+        after = " ".join(texts[heading:])
+        assert "对方语气很好" in after and "我只通过官方渠道还款" in after and "约定" in after, texts
+        assert not any("对方语气很好" in t for t in texts[:heading])
+    assert (folder / "journal.jsonl").read_bytes() == journal

@@ -94,3 +94,34 @@ def apply(
         torn = ("" if lang == "zh" else " ") + lab["torn"] if event.get("torn") else ""
         return view.add(Entry("system", lab["interrupted"] + torn, at=at, seq=seq))
     return None
+
+
+def apply_unverified(view: Transcript, rec: object, rest: object, lang: str) -> None:
+    """The lines of a broken record from the one that fails verification on (record.verify.unverified), after a
+    heading that says they are not to be trusted, each with its line number, as the exports list them. They are
+    only shown: none of them changes a line above (an unverified speaker correction or bookmark stays text)."""
+    from dataclasses import replace
+
+    from callassist.record.export import labels, timeline
+
+    lab = labels(lang)
+    colon, paren = ("：", "（{}）") if lang == "zh" else (": ", "  ({})")
+    view.add(Entry("alert", lab["unverified"].format(line=rest.from_line) + colon + lab["unverified_note"]))
+    for number, event, text in rest.lines:
+        where = lab["line_n"].format(n=number)
+        shown = []
+        if event is not None:
+            try:
+                shown = timeline(replace(rec, events=[{**event, "seq": None}]), lang)
+            except Exception:  # anything can be in a changed line: show it as found rather than fail
+                shown = []
+            if not shown:
+                import json
+
+                text = json.dumps(event, ensure_ascii=False)
+        if not shown:
+            view.add(Entry("system", text + paren.format(lab["not_a_line"].format(n=number))))
+        for e in shown:
+            words = f"{e.who} {e.text}".strip() if e.who else e.text
+            detail = f"{e.detail} · {where}" if e.detail else where
+            view.add(Entry("system", words + paren.format(detail), at=e.time))

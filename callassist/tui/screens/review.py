@@ -347,15 +347,19 @@ class RecordScreen(ExportMixin, BaseScreen):
     def load(self) -> None:
         """Read and check the whole journal (and hash the audio): off the UI thread."""
         from callassist import record
+        from callassist.record.verify import unverified
 
         rec = record.load(self.folder)
-        self.app.call_from_thread(self.show, rec)
+        rest = unverified(rec) if rec.status == record.BROKEN else None
+        self.app.call_from_thread(self.show, rec, rest)
 
-    def show(self, rec: Any) -> None:
+    def show(self, rec: Any, rest: Any = None) -> None:
         self.record = rec
         view = self.query_one(Transcript)
         for event in rec.events:
             ev.apply(view, event, self.t, suggestions=True, lang=self.services.lang)
+        if rest is not None:
+            ev.apply_unverified(view, rec, rest, self.services.lang)
         self.show_head()
         view.scroll_home(animate=False)
         if self.needle:  # opened from a search across records: show its first hit
