@@ -96,3 +96,44 @@ def test_agreed_form_refuses_amounts_that_are_not_numbers():
         problem = agreed_problem({"amount": bad}, "en", {})
         assert problem is not None and problem[0] == "amount", bad
     assert agreed_problem({"amount": 23963.52, "periods": 24, "per_period": 998.48}, "en", {}) is None
+
+
+async def test_profile_form_takes_percentages_and_names_a_fraction_of_a_period(tmp_path):
+    """'18%' for the APR and '30%' for the share of income were refused as "not a number", and 24.5 periods
+    was "not a number" too (it is one, just not a whole one)."""
+    from callassist import profile as prof
+
+    app = make_app("zh", tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        dialog = app.screen
+        dialog.query_one("#field-periods", Input).value = "24.5"
+        dialog.query_one("#field-periods", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog and "整数" in error_text(dialog), error_text(dialog)
+        dialog.query_one("#field-periods", Input).value = "24"
+        dialog.query_one("#field-apr", Input).value = "18%"
+        dialog.query_one("#field-cap", Input).value = "30％"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is not dialog)
+        assert app.services.profile.apr == 18 and app.services.profile.cap == pytest.approx(0.3)
+    assert prof.load().apr == 18
+
+
+async def test_agreed_amount_is_not_read_as_a_percentage(tmp_path):
+    """Only the rate and the share of income take '%': an amount of '20%' is still not a number."""
+    from tests.test_tui_call import start_call
+
+    app = make_app("zh", tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await start_call(pilot)
+        await pilot.press("escape", "a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        dialog = app.screen
+        dialog.query_one("#field-amount", Input).value = "20%"
+        dialog.query_one("#field-amount", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog and "数字" in error_text(dialog)

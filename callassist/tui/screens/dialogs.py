@@ -66,6 +66,7 @@ class Field:
     label: str
     value: str = ""
     number: str = ""  # "", "float" or "int"
+    percent: str = ""  # a float that may end in %: "points" (18% is 18) or "fraction" (30% is 0.3)
 
 
 @dataclass(frozen=True)
@@ -147,9 +148,11 @@ class FormDialog(BaseDialog):
             raw = self.query_one(f"#field-{f.key}", Input).value.strip()
             if f.number and raw:
                 try:
-                    out[f.key] = int(raw) if f.number == "int" else float(raw.replace(",", ""))
+                    out[f.key] = parse_number(raw, f)
                 except ValueError:
-                    self.query_one("#form-error", Static).update(self.t("agreed.bad_number", field=self.t(f.label)))
+                    whole = f.number == "int" and _is_float(raw)
+                    message = "agreed.bad_int" if whole else "agreed.bad_number"
+                    self.query_one("#form-error", Static).update(self.t(message, field=self.t(f.label)))
                     self.query_one(f"#field-{f.key}", Input).focus()
                     return None
             else:
@@ -175,6 +178,26 @@ class FormDialog(BaseDialog):
         values = self.values()
         if values is not None:
             self.dismiss(values)
+
+
+def parse_number(raw: str, f: Field) -> int | float:
+    """A form field's number: whole for "int" fields; "20,000" for 20000; a trailing % where the field takes
+    one. Raises ValueError."""
+    if f.number == "int":
+        return int(raw)
+    text = raw.replace(",", "").strip()
+    if f.percent and text[-1:] in ("%", "％"):
+        value = float(text[:-1])
+        return value / 100 if f.percent == "fraction" else value
+    return float(text)
+
+
+def _is_float(raw: str) -> bool:
+    try:
+        float(raw.replace(",", ""))
+    except ValueError:
+        return False
+    return True
 
 
 def form(
@@ -278,6 +301,10 @@ def call_setup_dialog(lang: str, profile: prof.Profile) -> FormDialog:
     )
 
 
+# The profile's numbers that may be written with a %: the APR in points (18% is 18), the share of income as a
+# fraction (30% is 0.3), as the profile stores them.
+PERCENT = {"apr": "points", "cap": "fraction"}
+
 PROFILE_FIELDS = (
     ("name", "p.name", ""),
     ("lender", "p.lender", ""),
@@ -299,7 +326,7 @@ def profile_dialog(lang: str, profile: prof.Profile) -> FormDialog:
     for key, label, number in PROFILE_FIELDS:
         v = current.get(key)
         text = "" if v in (None, "") else (f"{v:g}" if isinstance(v, float) else str(v))
-        fields.append(Field(key, label, text, number))
+        fields.append(Field(key, label, text, number, PERCENT.get(key, "")))
     return form(lang, t("home.profile"), fields, validate=lambda values: profile_problem(values, lang))
 
 
