@@ -185,3 +185,18 @@ async def test_end_of_call_exports_offer_masking(tmp_path):
         await pilot.press("escape")
         await pilot.pause()
         assert ended.last_export is None and app.screen is ended
+
+
+async def test_the_end_of_call_gives_the_length_the_list_and_exports_give(tmp_path):
+    """A call of 76.6 s read 01:16 on the end-of-call screen and 1:17 in the record list and every export."""
+    from types import SimpleNamespace
+
+    from callassist.record.export import fmt_duration
+
+    info = SimpleNamespace(folder=tmp_path / "call", final_digest="ab" * 32, duration=76.6, audio_sha256=None)
+    app = make_app("zh", tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.push_screen(CallEndedScreen(info))
+        await pilot.pause()
+        shown = str(app.screen.query_one("#ended-info").content)
+        assert fmt_duration(76.6) == "1:17" and "\n1:17\n" in shown, shown

@@ -11,10 +11,10 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer
 
+from callassist.record.export import fmt_duration
 from callassist.tui.screens.base import BaseScreen
 from callassist.tui.screens.review import ExportMixin
 from callassist.tui.widgets.prose import Prose
-from callassist.tui.widgets.status import clock
 
 EXPORTS = Binding.Group("key.export")
 
@@ -51,7 +51,7 @@ class CallEndedScreen(ExportMixin, BaseScreen):
         rows = [
             (t("ended.folder"), str(info.folder)),
             (t("ended.digest"), info.final_digest),
-            (t("ended.duration"), clock(info.duration or 0)),
+            (t("ended.duration"), fmt_duration(info.duration or 0)),  # rounded, as the list and exports give it
         ]
         if info.audio_sha256:
             rows.append((t("ended.audio"), info.audio_sha256))
