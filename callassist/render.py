@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from callassist.linebreak import break_offsets
 from callassist.plan import Plan, money, percent
 from callassist.playbook import fill
 
@@ -19,6 +21,16 @@ if TYPE_CHECKING:
 console = Console(highlight=False)
 
 
+def say(*parts: str | tuple[str, str], indent: int = 4) -> None:
+    """Print one line made of (text, style) parts, wrapped where Chinese text may break (callassist.linebreak),
+    later lines indented. Playbook and record text is printed as written: never read as rich markup."""
+    text = Text.assemble(*parts)
+    width = max(20, console.width - indent)
+    for i, line in enumerate(text.divide(break_offsets(text.plain, width))):
+        line.rstrip()
+        console.print(Text(" " * indent) + line if i else line, soft_wrap=True)
+
+
 def print_match(m: Match, book: Playbook, values: dict[str, str]) -> None:
     """The decision, the reason, the prepared answer and the runners-up, for a person."""
     from callassist.matcher import why_none_text
@@ -26,33 +38,31 @@ def print_match(m: Match, book: Playbook, values: dict[str, str]) -> None:
     zh = book.lang == "zh"
     if m.intent is None:
         label = "无建议" if zh else "no suggestion"
-        console.print(f"[bold]{label}[/]  ({'匹配度' if zh else 'score'} {m.score:.2f}: {why_none_text(m, zh)})")
+        say((label, "bold"), f"  ({'匹配度' if zh else 'score'} {m.score:.2f}: {why_none_text(m, zh)})")
         if m.candidates:
-            console.print("  " + ", ".join(f"{c.intent} {c.score:.2f}" for c in m.candidates))
+            say("  " + ", ".join(f"{c.intent} {c.score:.2f}" for c in m.candidates))
         return
     it = book.intent(m.intent)
     style = "bold red" if it.is_alert else "bold green"
-    console.print(f"[{style}]{'⚠ ' if it.is_alert else '→ '}{it.id}[/]  {it.title}  (score {m.score:.2f})")
+    say((f"{'⚠ ' if it.is_alert else '→ '}{it.id}", style), f"  {it.title}  (score {m.score:.2f})")
     if m.reason:
         lv = " · ".join(f"{k} {v:.2f}" for k, v in m.reason.levels.items())
         terms = "、".join(m.reason.terms) if zh else ", ".join(m.reason.terms)
-        console.print(f"  [dim]{'依据' if zh else 'why'}: “{m.reason.example}”  {terms}  ({lv})[/]")
-    console.print(f"  [bold]{'建议回答' if zh else 'answer'}:[/] {fill(it.answer, values)}")
+        say((f"  {'依据' if zh else 'why'}: “{m.reason.example}”  {terms}  ({lv})", "dim"))
+    say((f"  {'建议回答' if zh else 'answer'}:", "bold"), f" {fill(it.answer, values)}")
     if it.alert:
-        console.print(f"  [red]{'警示' if zh else 'alert'}: {it.alert}[/]")
+        say((f"  {'警示' if zh else 'alert'}: {it.alert}", "red"))
         if it.rule:
-            console.print(f"  [red]{'依据' if zh else 'rule'}: {it.rule}[/]")
+            say((f"  {'依据' if zh else 'rule'}: {it.rule}", "red"))
     for other in (book.intent(i) for i in m.also_alerts):
-        console.print(f"  [red]{'另有警示' if zh else 'also an alert'}: {other.alert}[/]")
+        say((f"  {'另有警示' if zh else 'also an alert'}: {other.alert}", "red"))
         if other.rule:
-            console.print(f"  [red]{'依据' if zh else 'rule'}: {other.rule}[/]")
+            say((f"  {'依据' if zh else 'rule'}: {other.rule}", "red"))
     for f in it.follow_up:
-        console.print(f"  · {fill(f, values)}")
+        say(f"  · {fill(f, values)}")
     others = [c for c in m.candidates if c.intent != m.intent][:2]
     if others:
-        console.print(
-            f"  [dim]{'其他' if zh else 'also'}: " + ", ".join(f"{c.intent} {c.score:.2f}" for c in others) + "[/]"
-        )
+        say((f"  {'其他' if zh else 'also'}: " + ", ".join(f"{c.intent} {c.score:.2f}" for c in others), "dim"))
 
 
 def print_plan(p: Plan, lang: str = "zh") -> None:
@@ -113,17 +123,17 @@ def print_profile(profile: Profile, path: Path, *, chinese: bool = False) -> Non
     t.add_column("项" if chinese else "key")
     t.add_column("值" if chinese else "value")
     for k, v in asdict(profile).items():
-        t.add_row(k, "" if v is None else str(v))
+        t.add_row(k, Text("" if v is None else str(v)))  # a value is shown as written, never read as markup
     console.print(t)
     vals = values(profile)
     shown = "  ".join(f"{{{k}}}={v}" for k, v in vals.items()) or ("（还没有）" if chinese else "(none yet)")
-    console.print(("话术空位的值：" if chinese else "placeholders: ") + shown)
+    say(("话术空位的值：" if chinese else "placeholders: ") + shown)
     example = "callassist profile --set debt=20000 --set apr=18 --set periods=24"
     console.print(f"[dim]{'修改方法：' if chinese else 'set values with: '}{example}[/]")
 
 
 def demo() -> None:
-    """A short tour for the README's run command, until the terminal app lands."""
+    """A short tour of the playbook, the matcher and the planner (`callassist demo`)."""
     from callassist import playbook as pb
     from callassist import profile as prof
     from callassist.matcher import Matcher
@@ -142,11 +152,11 @@ def demo() -> None:
             first_due="12月15日",
         )
     )
-    console.rule(f"[bold]{book.title}[/]")
+    console.rule(Text(book.title, style="bold"))
     for st in book.stages[:3]:
-        console.print(f"[bold]{st.title}[/]")
+        say((st.title, "bold"))
         for p in st.points[:3]:
-            console.print(f"  · {fill(p, values)}")
+            say(f"  · {fill(p, values)}")
     console.rule("matcher")
     m = Matcher(book)
     for line in (
@@ -155,7 +165,7 @@ def demo() -> None:
         "嗯 好的 请 稍 等",
         "你把钱转到我个人微信上",
     ):
-        console.print(f"[cyan]agent:[/] {line}")
+        say(("agent:", "cyan"), f" {line}")
         print_match(m.match(line), book, values)
     console.rule("plan: callassist plan --debt 20000 --apr 18 --periods 24 --income 6000")
     print_plan(make_plan(20000, 18, 24, 6000))

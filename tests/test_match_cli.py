@@ -101,3 +101,32 @@ def test_every_alert_of_a_line_is_shown():
         [*CMD, "今天不还钱，我们就上门找你，还要通知你全部通讯录联系人和你单位"], capture_output=True, text=True
     )
     assert out.returncode == 0 and "警示" in out.stdout and "另有警示" in out.stdout
+
+
+def test_square_brackets_in_a_playbook_are_printed_as_written(tmp_path):
+    """A user's answer with [brackets] lost them (read as rich markup), and "[/x]" crashed the command."""
+    book = tmp_path / "mine.toml"
+    book.write_text(
+        'title = "mine"\nlanguage = "zh-CN"\n'
+        '[[intent]]\nid = "threat-family"\ntitle = "家人"\nexamples = ["再不还钱就打给你爸妈"]\n'
+        'answer = "请别联系我家人 [see here] 按合同[/x]第5条处理"\n',
+        encoding="utf-8",
+    )
+    r = subprocess.run([*CMD, "--playbook", str(book), "再不还钱我们就打电话给你爸妈"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "[see here]" in r.stdout and "[/x]" in r.stdout
+
+
+def test_a_long_chinese_answer_wraps_at_characters_not_after_its_label():
+    """Rich moved a whole Chinese answer (no spaces) under its label, leaving '建议回答:' alone on a line."""
+    import os
+
+    env = {**os.environ, "COLUMNS": "60", "LANG": "zh_CN.UTF-8"}
+    r = subprocess.run([*CMD, "你再不还钱我们就去你单位找你领导"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    label = next(line for line in lines if "建议回答" in line)
+    assert len(label.split("建议回答", 1)[1].strip(" :：")) > 5  # the answer starts on the label's line
+    from rich.cells import cell_len
+
+    assert all(cell_len(line) <= 60 for line in lines)

@@ -201,3 +201,16 @@ def test_unset_removes_an_unknown_key_from_the_file(monkeypatch, capsys):
     assert main(["profile", "--unset", "dept", "--set", "debt=20000"]) == 0
     assert prof.read(path) == {"name": "张三", "debt": 20000.0, "cap": 0.3}
     assert main(["profile", "--unset", "dept"]) == 2  # no longer in the file: unknown again
+
+
+def test_profile_values_with_square_brackets_are_shown_as_written():
+    """[brackets] in a value were read as rich markup: '[失业] 三个月' lost its first word, '[/x]' crashed."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "callassist", "profile"]
+    r = subprocess.run([*cmd, "--set", "hardship=[see note] 失业[/x]"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    shown = subprocess.run(cmd, capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert "[see note] 失业[/x]" in shown.stdout
