@@ -58,10 +58,12 @@ def _print_lines(console, lines: list[tuple[str, str]]) -> None:
 
 def _choose(scenarios: list, console, stdin: TextIO) -> object:
     """Ask for a scenario by number (only when stdin is a terminal); the prompt is in the UI's language."""
+    from rich.markup import escape
+
     from callassist.help_zh import prefers_chinese
 
     for i, sc in enumerate(scenarios, 1):
-        console.print(f"  {i}. {sc.title}  [dim]({sc.id})[/]")
+        console.print(f"  {i}. {escape(sc.title)}  [dim]({escape(sc.id)})[/]")
     console.print("编号：" if prefers_chinese() else "number: ", end="")
     answer = stdin.readline().strip()
     if answer.isdigit() and 1 <= int(answer) <= len(scenarios):
@@ -129,10 +131,10 @@ def _play(rehearsal, console, stdin: TextIO, *, speak: bool) -> None:
     sc = rehearsal.scenario
     zh = rehearsal.lang == "zh"
     interactive = stdin.isatty()
-    console.rule(f"[bold]{sc.title}[/]")
+    console.rule(f"[bold]{escape(sc.title)}[/]")
     if sc.description:
-        console.print(sc.description)
-    v = rehearsal.values
+        console.print(escape(sc.description))
+    v = {k: escape(str(x)) for k, x in rehearsal.values.items()}  # the user's own numbers and words
     if zh:
         console.print(
             f"[dim]练习数字：欠款 {v.get('debt', '?')} 元，每月最多 {v.get('affordable', '?')} 元。/hint 看建议回答，/quit 结束。[/]"

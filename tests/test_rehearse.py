@@ -991,3 +991,17 @@ def test_cli_reply_that_is_not_utf8(isolated_dirs):
     rec = load(folder)
     assert rec.status == "verified"
     assert [e["text"] for e in rec.utterances() if e["speaker"] == "me"] == ["你好", "\ufffd" * 4 + "坏"]
+
+
+def test_cli_prints_a_scenarios_own_brackets_as_written(monkeypatch, capsys, isolated_dirs):
+    """A user's scenario title or description with [brackets] was read as rich markup ('[/x]' crashed)."""
+    from callassist.rehearse import user_scenarios_dir
+
+    user_scenarios_dir().mkdir(parents=True, exist_ok=True)
+    (user_scenarios_dir() / "mine.toml").write_text(
+        GOOD.replace('title = "test"', 'title = "[练习] 催收[/x]"\ndescription = "对方[很凶]，先稳住"'),
+        encoding="utf-8",
+    )
+    code, out, err = run_cli(monkeypatch, capsys, ["rehearse", "--scenario", "t", "--no-record"], "不行\n")
+    assert code == 0, err
+    assert "[练习] 催收[/x]" in out and "对方[很凶]，先稳住" in out

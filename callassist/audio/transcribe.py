@@ -229,12 +229,14 @@ def default_started(path: Path, duration: float):
 def transcribe(args: argparse.Namespace) -> int:
     """The CLI command: check the file first, then load the model and playbook, then run with a progress bar."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from callassist import playbook as pb
     from callassist import profile as prof
     from callassist.audio import models as M
     from callassist.audio.recognizer import grammar_for_playbook
+    from callassist.help_zh import prefers_chinese
 
     path = Path(args.file)
     info = wav_info(path)
@@ -250,17 +252,24 @@ def transcribe(args: argparse.Namespace) -> int:
     model_path = M.find_model(args.model, language=book.lang)
     err = Console(stderr=True, highlight=False)
     quiet = args.quiet or not sys.stderr.isatty()
-    if not quiet:
-        err.print(f"loading model {model_path.name} …")
+    zh = prefers_chinese()
+    if not quiet:  # names and words printed as written (markup=False): a folder may be called "[x]"
+        err.print(f"{'正在加载模型' if zh else 'loading model'} {model_path.name} …", markup=False)
     model = M.load_model(model_path)
     grammar = grammar_for_playbook(model, book) if args.grammar else None
     if grammar is not None and grammar.missing and not quiet:
-        err.print(f"note: not in the model's vocabulary, left out of the grammar: {' '.join(grammar.missing[:12])}")
+        missing = " ".join(grammar.missing[:12])
+        err.print(
+            f"注意：模型词表里没有这些词，未放进识别语法：{missing}"
+            if zh
+            else f"note: not in the model's vocabulary, left out of the grammar: {missing}",
+            markup=False,
+        )
     from callassist.record.paths import transcripts_root
 
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.fields[pos]}"))
     with Progress(*columns, TimeRemainingColumn(), console=err, disable=quiet, transient=True) as bar:
-        task = bar.add_task(path.name, total=info.duration, pos="")
+        task = bar.add_task(escape(path.name), total=info.duration, pos="")
 
         def progress(pos: float, total: float) -> None:
             bar.update(task, completed=pos, pos=f"{_mmss(pos)} / {_mmss(total)}")
