@@ -200,3 +200,25 @@ async def test_the_end_of_call_gives_the_length_the_list_and_exports_give(tmp_pa
         await pilot.pause()
         shown = str(app.screen.query_one("#ended-info").content)
         assert fmt_duration(76.6) == "1:17" and "\n1:17\n" in shown, shown
+
+
+async def test_unsent_typed_text_is_kept_as_a_note_when_the_call_ends(tmp_path):
+    """Text left in the typing box (not sent with Enter) vanished when the call ended; the end question now shows
+    it and the record keeps it as a note."""
+    from callassist import record
+    from callassist.tui.screens.dialogs import ConfirmDialog
+
+    app = make_app("zh", tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await start_call(pilot)
+        screen.query_one("#typed").value = "对方答应停息 [12期]"
+        await pilot.press("escape", "e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert "对方答应停息 [12期]" in app.screen.question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, CallEndedScreen))
+        info = app.screen.info
+    rec = record.load(info.folder)
+    assert rec.status == record.VERIFIED
+    notes = [e["text"] for e in rec.events if e["type"] == "note"]
+    assert notes == ["对方答应停息 [12期]"]

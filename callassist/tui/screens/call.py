@@ -500,11 +500,20 @@ class CallScreen(BaseScreen):
             self.runner.submit("stage", points.stages[i].id)
 
     def action_end(self) -> None:
+        # Text typed but never sent is not thrown away: the question shows it and it is kept as a note.
+        unsent = self.query_one("#typed", Input).value.strip()
+        question = self.t("call.end_confirm")
+        if unsent:
+            question += "\n" + self.t("call.unsent_note", text=unsent)
+
         def done(yes: bool | None) -> None:
             if yes:
+                if unsent and self.runner is not None:
+                    self.runner.submit("note", unsent)
+                    self.query_one("#typed", Input).clear()
                 self.end_call()
 
-        self.app.push_screen(self.app.dialog(ConfirmDialog, self.t("call.end_confirm")), done)
+        self.app.push_screen(self.app.dialog(ConfirmDialog, question), done)
 
     def end_call(self) -> None:
         """Stop listening (the tail of the audio is decoded first), then close the record: both in a thread."""

@@ -33,7 +33,7 @@ class ConfirmDialog(BaseDialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
-            yield Static(self.question, classes="dialog-title")
+            yield Static(self.question, classes="dialog-title", markup=False)  # may quote the user's own text
         yield Footer()
 
     def action_answer(self, yes: bool) -> None:
