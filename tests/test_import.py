@@ -420,3 +420,22 @@ def test_traditional_chinese_speaker_words():
         ("note", "對方語氣很兇"),
         ("agent", "好的"),
     ]
+
+
+@pytest.mark.parametrize("started", [None, "2026-11-20", "log"])
+def test_times_that_go_backwards_are_warned_about_and_give_no_negative_offsets(tmp_path, zh, started):
+    """10:00 then 09:00 gave the 09:00 line a start of -3600 s and the call a length of 0:00, silently."""
+    book, matcher = zh
+    log = tmp_path / "call.txt"
+    first = "[2026-11-20 10:00:00]" if started == "log" else "[10:00:00]"
+    log.write_text(f"{first} agent: 你好\n[09:00:00] me: 喂\n[10:00:30] agent: 再见\n", encoding="utf-8")
+    given = None if started in (None, "log") else started
+    result = import_log(log, tmp_path / "tr", started=given, playbook=book, matcher=matcher)
+    rec = load(result.folder)
+    assert rec.status == "verified"
+    starts = [e["start"] for e in rec.events if e["type"] == "utterance"]
+    assert min(starts) == 0.0 and starts == [3600.0, 0.0, 3630.0]
+    assert rec.header["started"].endswith("09:00:00+08:00") or "T09:00:00" in rec.header["started"]
+    assert rec.closing["duration"] == 3630.0 and "T10:00:30" in rec.closing["at"]
+    assert len(result.warnings) == 1 and result.warnings[0].startswith(f"{log}:2: ")
+    assert "09:00:00" in result.warnings[0] and "10:00:00" in result.warnings[0]

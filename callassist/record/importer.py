@@ -183,6 +183,25 @@ def assign_times(entries: list[LogLine], started: datetime, path: str) -> list[d
     return out
 
 
+def _backward_times(entries: list[LogLine], times: list[datetime | None], path: str, lang: str) -> list[str]:
+    """A warning for each line whose time is earlier than the line before it: kept, in the log's order."""
+    out: list[str] = []
+    last: tuple[LogLine, datetime] | None = None
+    for e, t in zip(entries, times, strict=True):
+        if t is None:
+            continue
+        if last is not None and t < last[1]:
+            prev = last[0]
+            out.append(
+                f"{path}:{e.lineno}：{e.stamp} 早于上一行（第 {prev.lineno} 行 {prev.stamp}）；各行仍按日志里的顺序保存"
+                if lang == "zh"
+                else f"{path}:{e.lineno}: {e.stamp} is earlier than the line before it (line {prev.lineno}, "
+                f"{prev.stamp}); the lines are kept in the log's order"
+            )
+        last = (e, t)
+    return out
+
+
 @dataclass(frozen=True)
 class Imported:
     """The new record."""
@@ -257,6 +276,9 @@ def import_log(
         start = stamped[0]
         times = assign_times(entries, start, str(path))
         stamped = [t for t in times if t is not None]
+    warnings += _backward_times(entries, times, str(path), lang)
+    if stamped and (source != "--started" or date_only):
+        start = min(start, *stamped)  # a line earlier than the first (out of order): the call began no later
     elif source == "--started" and stamped and min(stamped) < start:
         # A start later than what the log says was said: the offsets would be negative and the length wrong.
         i = min(range(len(times)), key=lambda k: times[k] or datetime.max.replace(tzinfo=start.tzinfo))
@@ -308,13 +330,13 @@ def import_log(
         for ev in session.events:
             if ev["type"] in counts:
                 counts[ev["type"]] += 1
-        duration = (stamped[-1] - start).total_seconds() if stamped else None
-        # The call ended at the log's last time (not when it was imported); unknown without times.
+        end = max(stamped) if stamped else None
+        # The call ended at the log's latest time (not when it was imported); unknown without times.
         info = session.close(
             "imported",
-            duration=max(0.0, duration) if duration is not None else None,
+            duration=(end - start).total_seconds() if end is not None else None,
             measured=False,
-            at=stamped[-1] if stamped else "",
+            at=end or "",
         )
     return Imported(
         info.folder,
