@@ -50,12 +50,12 @@ def check_value(key: str, value: float, label: str | None = None) -> None:
                 zh=f"{label} {value:g} 超出了本计算器能处理的范围（最多 {MAX_DEBT:,.0f}）",
             )
     elif key == "apr":
-        if not math.isfinite(value) or value < 0:
+        if math.isnan(value) or value < 0:
             raise PlanError(
                 f"{label} must be 0 or more (percent a year; 0 means interest stopped), got {value:g}",
                 zh=f"{label} 不能小于 0（年利率，单位 %；0 表示已停息），现在是 {value:g}",
             )
-        if value > MAX_APR:
+        if not value <= MAX_APR:  # infinity too
             raise PlanError(
                 f"{label} {value:g}% a year is not plausible; give the annual rate in percent (e.g. 18)",
                 zh=f"{label} 年利率 {value:g}% 不合常理；请填年利率的百分数（例如 18）",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
+from datetime import date
 from pathlib import Path
 
 import tomli_w
@@ -76,7 +78,32 @@ def _coerce(key: str, value: object, where: str) -> object:
         except PlanError as e:
             raise ProfileError(f"{where}: {e}", zh=f"{where}：{e.zh}") from None
         return int(num) if key == "periods" else num
-    return "" if value is None else str(value)
+    text = "" if value is None else str(value)
+    if key == "first_due":
+        check_first_due(text, where)
+    return text
+
+
+# A written date in first_due ("2026-12-15", "12月15日"); anything else there is free text ("下月15日").
+_DATE = re.compile(r"(?:(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})|(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?)")
+
+
+def check_first_due(text: str, where: str = "", name: str = "'first_due'") -> None:
+    """Raise ProfileError if `text` is written as a date (2026-12-15, 12月15日) that does not exist; `where` and
+    `name` start the message (the command line names the option and key, the app the field's label)."""
+    m = _DATE.fullmatch(text.strip())
+    if not m:
+        return
+    year, month, day = (m[1], m[2], m[3]) if m[1] else (m[4] or "2024", m[5], m[6])  # 2024: 2月29日 exists
+    try:
+        date(int(year), int(month), int(day))
+    except ValueError:
+        raise ProfileError(
+            f"{where}: {name} is a date that does not exist: {text!r}"
+            if where
+            else f"{name} is a date that does not exist: {text!r}",
+            zh=f"{where}：{name} 写的日期不存在：{text!r}" if where else f"{name} 写的日期不存在：{text!r}",
+        ) from None
 
 
 def read(path: Path | None = None) -> dict[str, object]:

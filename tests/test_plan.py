@@ -144,3 +144,13 @@ def test_a_tiny_rate_is_almost_no_interest(apr):
         text=True,
     )
     assert out.returncode == 0 and "33.33" in out.stdout and "Traceback" not in out.stderr, out.stderr
+
+
+def test_an_infinite_rate_is_called_implausible_not_negative():
+    """--apr inf was refused as 'must be 0 or more', which it is."""
+    with pytest.raises(PlanError) as e:
+        make_plan(100, float("inf"), 12)
+    assert "not plausible" in str(e.value) and "0 or more" not in str(e.value)
+    assert "不合常理" in e.value.zh and "不能小于 0" not in e.value.zh
+    with pytest.raises(PlanError, match="0 or more"):
+        make_plan(100, float("nan"), 12)

@@ -214,3 +214,15 @@ def test_profile_values_with_square_brackets_are_shown_as_written():
     shown = subprocess.run(cmd, capture_output=True, text=True)
     assert shown.returncode == 0, shown.stderr
     assert "[see note] 失业[/x]" in shown.stdout
+
+
+@pytest.mark.parametrize("bad", ["2026-13-01", "2026/2/30", "2月30日", "2027年13月1日"])
+def test_a_first_due_date_that_does_not_exist_is_refused(bad, tmp_path):
+    """first_due is free text ('下月15日' is fine), but a written date that does not exist was accepted."""
+    from callassist import profile as prof
+
+    with pytest.raises(prof.ProfileError, match="first_due") as e:
+        prof.updated(prof.Profile(), [f"first_due={bad}"])
+    assert "\n" not in str(e.value) and "不存在" in e.value.zh
+    for good in ("2026-12-15", "12月15日", "2026年2月28日", "下月15日", "发工资后"):
+        assert prof.updated(prof.Profile(), [f"first_due={good}"]).first_due == good

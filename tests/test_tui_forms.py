@@ -137,3 +137,22 @@ async def test_agreed_amount_is_not_read_as_a_percentage(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is dialog and "数字" in error_text(dialog)
+
+
+async def test_profile_form_keeps_a_first_due_date_that_does_not_exist(tmp_path):
+    """2026-13-01 as the first due date closed the form with an error and lost what was typed."""
+    app = make_app("zh", tmp_path / "records")
+    notes = capture_notifications(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        dialog = app.screen
+        dialog.query_one("#field-name", Input).value = "李女士"
+        dialog.query_one("#field-first_due", Input).value = "2026-13-01"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is dialog and dialog.query_one("#field-name", Input).value == "李女士"
+        assert "日期不存在" in error_text(dialog) and not notes
+        dialog.query_one("#field-first_due", Input).value = "2026-12-15"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.services.profile.first_due == "2026-12-15")

@@ -343,6 +343,11 @@ def profile_problem(values: dict[str, object], lang: str) -> tuple[str, str] | N
                 check_value(key, float(value), t("form.quoted", label=t(label)))
             except PlanError as e:
                 return key, e.message(lang == "zh")
+        elif key == "first_due" and value:
+            try:
+                prof.check_first_due(str(value), name=t("form.quoted", label=t(label)))
+            except prof.ProfileError as e:
+                return key, e.message(lang == "zh")
     return None
 
 
