@@ -51,7 +51,7 @@ def test_make_services_carries_the_keymap():
 async def test_a_remapped_key_works_and_the_footer_shows_it(tmp_path):
     from callassist.tui.keys import load_keymap
 
-    write_keys('[keys]\nnote = "ctrl+n"\n"app.theme" = "f2"\n')
+    write_keys('[keys]\nnote = "ctrl+n"\n"app.theme" = "f2"\n"app.keys" = "f3"\n')
     app = make_app("en", tmp_path / "records", keymap=load_keymap())
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await start_call(pilot)
@@ -62,7 +62,8 @@ async def test_a_remapped_key_works_and_the_footer_shows_it(tmp_path):
         assert shown.get("^n") == "Note" and "n" not in shown
         order = list(shown)
         assert order.index("^n") < order.index("b")  # in its place, not pushed to the end of the footer
-        assert "f2" in shown and "^t" not in shown
+        assert shown.get("f3") == "Keys" and "f1" not in shown
+        assert "f2" not in shown and "^t" not in shown  # the theme key is listed under F1, not in the footer
         await pilot.press("n")  # the old key does nothing now
         await pilot.pause()
         assert app.screen is screen

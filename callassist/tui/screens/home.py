@@ -48,7 +48,7 @@ class HomeScreen(BaseScreen):
                 yield Prose(id="home-numbers", classes="panel")
                 yield Prose(id="home-playbook", classes="panel")
                 yield Prose(Text(t("rev.loading"), style="dim"), id="home-speech", classes="panel")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # q and F1 must fit in 80 columns
 
     def on_mount(self) -> None:
         t = self.t
