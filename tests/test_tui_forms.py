@@ -156,3 +156,19 @@ async def test_profile_form_keeps_a_first_due_date_that_does_not_exist(tmp_path)
         dialog.query_one("#field-first_due", Input).value = "2026-12-15"
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.services.profile.first_due == "2026-12-15")
+
+
+def test_an_agreed_date_without_a_year_is_the_next_such_day():
+    """'12月15日' was refused (a year was required) in a form filled in during the call."""
+    from datetime import date
+
+    from callassist.tui.screens.dialogs import parse_date
+
+    today = date(2026, 11, 24)
+    assert parse_date("12月15日", today) == date(2026, 12, 15)
+    assert parse_date("1月5号", today) == date(2027, 1, 5)  # already past this year: next year
+    assert parse_date("11-24", today) == date(2026, 11, 24) and parse_date("3/1", today) == date(2027, 3, 1)
+    assert parse_date("2月29日", today) == date(2028, 2, 29)
+    assert parse_date("2026年12月15日", today) == date(2026, 12, 15)
+    for bad in ("13月1日", "2月30日", "12月", "下个月", "2026-13-01"):
+        assert parse_date(bad, today) is None, bad

@@ -159,7 +159,7 @@ ZH: dict[str, str] = {
     "agreed.text": "原话 / 说明",
     "agreed.bad_number": "“{field}”要填数字。",
     "agreed.bad_int": "“{field}”要填整数。",
-    "agreed.bad_date": "“首期日期”要填真实的日期，例如 2026-12-15（现在是 {value}）。",
+    "agreed.bad_date": "“首期日期”要填真实的日期，例如 2026-12-15 或 12月15日（现在是 {value}）。",
     "agreed.negative": "“{field}”不能是负数。",
     "agreed.bad_periods": "“期数”要是 1 或更大的整数。",
     "agreed.mismatch": "总金额 {amount} 与 {periods} 期 × {per_period} = {product} 对不上，请核对。确实如此（例如另有首付）就再按一次回车保存。",
@@ -383,7 +383,7 @@ EN: dict[str, str] = {
     "agreed.text": "Their words / details",
     "agreed.bad_number": "'{field}' must be a number.",
     "agreed.bad_int": "'{field}' must be a whole number.",
-    "agreed.bad_date": "'First due date' must be a real date, e.g. 2026-12-15 (not {value}).",
+    "agreed.bad_date": "'First due date' must be a real date, e.g. 2026-12-15 or 12-15 (not {value}).",
     "agreed.negative": "'{field}' cannot be negative.",
     "agreed.bad_periods": "'Periods' must be a whole number of 1 or more.",
     "agreed.mismatch": "The total {amount} does not match {periods} × {per_period} = {product}. Check it; if it is "
