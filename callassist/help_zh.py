@@ -92,7 +92,7 @@ HELP_ZH: dict[str, str] = {
     "the saved calls: date, lender, duration, events, alerts, status": "列出保存的通话：日期、机构、时长、事件、提醒、状态",
     "find lines in all records (Chinese substrings included)": "在所有通话记录里查找内容（可以搜中文片段）",
     "show at most N lines (default 200; 0 shows all)": "最多显示 N 条（默认 200；0 表示全部）",
-    "what to look for": "要查找的内容",
+    "what to look for: the words as one phrase; spaces in Chinese ignored": "要查找的内容：几个词按一个短语查找，中文里的空格不计",
     # audio/commands.py
     "list sound input devices with their channels and rates": "列出录音设备，以及它们的声道数和采样率",
     "speech models: list the known ones, download one, check a folder": "语音识别模型：列出、下载、检查",

@@ -173,3 +173,22 @@ def test_a_folder_name_that_is_not_utf8_does_not_break_list_or_search(tmp_path):
     assert [h.folder for h in hits] == [odd] and load(hits[0].folder).status == "verified"
     p = _cli("list", "--transcripts", str(tmp_path), LANG="zh_CN.UTF-8")
     assert p.returncode == 0 and "Traceback" not in p.stderr and "20261120-bad-" in p.stdout, p.stderr
+
+
+def test_search_marks_lines_from_a_broken_record(tmp_path, monkeypatch, capsys):
+    """A hit from a record whose hash chain is broken looked like any other: the line may have been changed."""
+    from callassist.cli import main
+
+    good = make_record(tmp_path, lender="借呗")
+    bad = make_record(tmp_path, lender="微粒贷")
+    j = bad / "journal.jsonl"
+    j.write_bytes(j.read_bytes().replace("分期".encode(), "分文".encode(), 1))
+    for var in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(var, raising=False)
+    for lang, mark in (("zh_CN.UTF-8", "已损坏"), ("C.UTF-8", "BROKEN")):
+        monkeypatch.setenv("LANG", lang)
+        assert main(["search", "工号 8812", "--transcripts", str(tmp_path)]) == 0  # before the changed line
+        out = capsys.readouterr().out.splitlines()
+        mine = {name: [line for line in out if name in line] for name in (good.name, bad.name)}
+        assert len(mine[good.name]) == 1 and mark not in mine[good.name][0]
+        assert len(mine[bad.name]) == 1 and mark in mine[bad.name][0], out

@@ -374,7 +374,9 @@ def _cmd_search(args: argparse.Namespace) -> int:
             i = line.lower().find(text.lower())
             if i >= 0:
                 line = line[:i] + "\x1b[1;33m" + line[i : i + len(text)] + "\x1b[0m" + line[i + len(text) :]
-        _out(f"{when}  {visible(h.lender) or '-'}  {who}: {line}  [{visible(h.folder.name)} #{h.seq}]")
+        # A line from a record whose chain is broken may have been changed: said on the line itself.
+        damaged = f" {STATUS[lang]['broken']}" if h.status == "broken" else ""
+        _out(f"{when}  {visible(h.lender) or '-'}  {who}: {line}  [{visible(h.folder.name)} #{h.seq}{damaged}]")
     if total > len(hits):
         _err(
             f"只显示了 {total} 条中的 {len(hits)} 条（最新的通话在前）；用 --limit N 显示更多，--limit 0 显示全部"
@@ -443,7 +445,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     ls.set_defaults(func=_cmd_list)
 
     s = sub.add_parser("search", help="find lines in all records (Chinese substrings included)")
-    s.add_argument("text", nargs="+", metavar="TEXT", help="what to look for")
+    s.add_argument(
+        "text", nargs="+", metavar="TEXT", help="what to look for: the words as one phrase; spaces in Chinese ignored"
+    )
     s.add_argument(
         "--limit", type=int, default=200, metavar="N", help="show at most N lines (default 200; 0 shows all)"
     )
