@@ -146,7 +146,7 @@ def check_text(path: Path, line: int | None, text: str, owner: str) -> None:
 
 def _str_list(path: Path, line: int | None, value: object, what: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise PlaybookError(path, line, f"{what} must be a list of strings")
+        raise PlaybookError(path, line, f"{what} must be a list of strings", zh=f"{what} 必须是字符串列表")
     return tuple(v.strip() for v in value if v.strip())
 
 
@@ -209,30 +209,50 @@ def _merge_file(draft: _Draft, path: Path, *, base: bool) -> None:
     draft.sources.append(str(path))
     draft.digests.append(digest)
     if base and not isinstance(data.get("title"), str):
-        raise PlaybookError(path, 1, "missing required key 'title'")
+        raise PlaybookError(path, 1, "missing required key 'title'", zh="缺少必填的 'title'（标题）")
     for key in ("title", "language", "id"):
         if key in data:
             if not isinstance(data[key], str) or not data[key].strip():
-                raise PlaybookError(path, lines.key_in_block(0, key), f"'{key}' must be a non-empty string")
+                raise PlaybookError(
+                    path,
+                    lines.key_in_block(0, key),
+                    f"'{key}' must be a non-empty string",
+                    zh=f"'{key}' 必须是非空的字符串",
+                )
             setattr(draft, key, data[key].strip())
     if not draft.id:
         draft.id = path.stem
 
     if "extends" in data and not isinstance(data["extends"], bool):
-        raise PlaybookError(path, lines.key_in_block(0, "extends"), "'extends' must be true or false")
+        raise PlaybookError(
+            path,
+            lines.key_in_block(0, "extends"),
+            "'extends' must be true or false",
+            zh="'extends' 只能是 true 或 false",
+        )
     for kind, store in (("stage", draft.stages), ("intent", draft.intents)):
         items = data.get(kind, [])
         heads = lines.headers(kind)
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-            raise PlaybookError(path, lines.key_in_block(0, kind), f"'{kind}' must be written as [[{kind}]] tables")
+            raise PlaybookError(
+                path,
+                lines.key_in_block(0, kind),
+                f"'{kind}' must be written as [[{kind}]] tables",
+                zh=f"'{kind}' 要写成 [[{kind}]] 表",
+            )
         seen: set[str] = set()
         for n, item in enumerate(items):
             line = heads[n] if n < len(heads) else None
             iid = item.get("id")
             if not isinstance(iid, str) or not iid.strip():
-                raise PlaybookError(path, line, f"[[{kind}]] without an 'id'")
+                raise PlaybookError(path, line, f"[[{kind}]] without an 'id'", zh=f"[[{kind}]] 缺少 'id'")
             if iid in seen:
-                raise PlaybookError(path, lines.key_in_block(line, "id"), f"duplicate {kind} id '{iid}'")
+                raise PlaybookError(
+                    path,
+                    lines.key_in_block(line, "id"),
+                    f"duplicate {kind} id '{iid}'",
+                    zh=f"{kind} 的 id '{iid}' 重复了",
+                )
             seen.add(iid)
             entry = dict(store.get(iid, {}))
             entry.update(item)
@@ -241,13 +261,23 @@ def _merge_file(draft: _Draft, path: Path, *, base: bool) -> None:
 
     chatter = data.get("chatter", {})
     if not isinstance(chatter, dict):
-        raise PlaybookError(path, lines.key_in_block(0, "chatter"), "[chatter] must be a table with examples = [...]")
+        raise PlaybookError(
+            path,
+            lines.key_in_block(0, "chatter"),
+            "[chatter] must be a table with examples = [...]",
+            zh="[chatter] 必须是带 examples = [...] 的表",
+        )
     if chatter:
         line = lines.key_in_block(0, "examples")
         draft.chatter.extend(_str_list(path, line, chatter.get("examples", []), "[chatter] examples"))
     syn = data.get("synonyms", {})
     if not isinstance(syn, dict):
-        raise PlaybookError(path, None, "[synonyms] must be a table of canonical = [variants]")
+        raise PlaybookError(
+            path,
+            None,
+            "[synonyms] must be a table of canonical = [variants]",
+            zh="[synonyms] 必须是“标准词 = [变体, ...]”的表",
+        )
     for canonical, variants in syn.items():
         draft.synonyms[canonical] = _str_list(path, None, variants, f"synonyms for '{canonical}'")
 
@@ -256,7 +286,7 @@ def _freeze_stage(sid: str, d: dict) -> Stage:
     path, line, lines = d["_where"]
     title = d.get("title")
     if not isinstance(title, str) or not title.strip():
-        raise PlaybookError(path, line, f"stage '{sid}' has no title")
+        raise PlaybookError(path, line, f"stage '{sid}' has no title", zh=f"阶段 '{sid}' 没有标题（title）")
     points = _str_list(path, lines.key_in_block(line, "points"), d.get("points", []), f"stage '{sid}' points")
     for p in points:
         check_text(path, lines.key_in_block(line, "points"), p, f"stage '{sid}'")
@@ -268,22 +298,36 @@ def _freeze_intent(iid: str, d: dict) -> Intent:
     at = lambda key: lines.key_in_block(line, key)  # noqa: E731 - a tiny local helper
     title = d.get("title", iid)
     if not isinstance(title, str):
-        raise PlaybookError(path, at("title"), f"intent '{iid}': title must be a string")
+        raise PlaybookError(
+            path, at("title"), f"intent '{iid}': title must be a string", zh=f"应对 '{iid}'：title 必须是字符串"
+        )
     if "examples" not in d:
-        raise PlaybookError(path, line, f"intent '{iid}' has no examples")
+        raise PlaybookError(path, line, f"intent '{iid}' has no examples", zh=f"应对 '{iid}' 没有 examples（示例说法）")
     examples = _str_list(path, at("examples"), d["examples"], f"intent '{iid}' examples")
     if not examples:
-        raise PlaybookError(path, at("examples"), f"intent '{iid}' has empty examples (at least one is needed)")
+        raise PlaybookError(
+            path,
+            at("examples"),
+            f"intent '{iid}' has empty examples (at least one is needed)",
+            zh=f"应对 '{iid}' 的 examples 是空的（至少要有一条）",
+        )
     answer = d.get("answer")
     if not isinstance(answer, str) or not answer.strip():
-        raise PlaybookError(path, line, f"intent '{iid}' has no answer")
+        raise PlaybookError(path, line, f"intent '{iid}' has no answer", zh=f"应对 '{iid}' 没有 answer（建议回答）")
     check_text(path, at("answer"), answer, f"intent '{iid}'")
     alert = d.get("alert")
     if alert is not None and (not isinstance(alert, str) or not alert.strip()):
-        raise PlaybookError(path, at("alert"), f"intent '{iid}': alert must be a non-empty string")
+        raise PlaybookError(
+            path,
+            at("alert"),
+            f"intent '{iid}': alert must be a non-empty string",
+            zh=f"应对 '{iid}'：alert 必须是非空的字符串",
+        )
     rule = d.get("rule")
     if rule is not None and not isinstance(rule, str):
-        raise PlaybookError(path, at("rule"), f"intent '{iid}': rule must be a string")
+        raise PlaybookError(
+            path, at("rule"), f"intent '{iid}': rule must be a string", zh=f"应对 '{iid}'：rule 必须是字符串"
+        )
     keywords = _str_list(path, at("keywords"), d.get("keywords", []), f"intent '{iid}' keywords")
     follow_up = _str_list(path, at("follow_up"), d.get("follow_up", []), f"intent '{iid}' follow_up")
     for f in follow_up:
@@ -337,7 +381,10 @@ def load(
         for key in ("language", "extends"):
             if key in data and not isinstance(data[key], str if key == "language" else bool):
                 what = "a non-empty string" if key == "language" else "true or false"
-                raise PlaybookError(path, lines.key_in_block(0, key), f"'{key}' must be {what}")
+                what_zh = "非空的字符串" if key == "language" else "true 或 false"
+                raise PlaybookError(
+                    path, lines.key_in_block(0, key), f"'{key}' must be {what}", zh=f"'{key}' 必须是{what_zh}"
+                )
         lang = data.get("language") or language or DEFAULT_LANGUAGE
         standalone = data.get("extends", True) is False
         if not standalone:
@@ -365,7 +412,7 @@ def load(
     stages = tuple(_freeze_stage(k, v) for k, v in draft.stages.items())
     intents = tuple(_freeze_intent(k, v) for k, v in draft.intents.items())
     if not intents:
-        raise PlaybookError(files[-1], None, "no [[intent]] tables")
+        raise PlaybookError(files[-1], None, "no [[intent]] tables", zh="没有任何 [[intent]]（应对）表")
     digest = (
         draft.digests[0] if len(draft.digests) == 1 else hashlib.sha256("".join(draft.digests).encode()).hexdigest()
     )

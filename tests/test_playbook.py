@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -74,6 +75,9 @@ def test_malformed_playbooks_name_file_line_and_problem(tmp_path, mutate, line, 
     msg = str(ei.value)
     assert msg.startswith(f"{path}:{line}: "), msg
     assert fragment in msg
+    # The same problem in Chinese for a Chinese screen: file and line first, then a Chinese sentence.
+    zh = ei.value.message(chinese=True)
+    assert zh.startswith(f"{path}:{line}：") and re.search("[\u4e00-\u9fff]", zh.removeprefix(str(path))), zh
 
 
 def test_bad_playbook_on_the_command_line_is_one_line_exit_2(tmp_path):
@@ -162,6 +166,8 @@ def test_wrong_types_are_reported_not_raised(tmp_path, mutate, fragment):
     with pytest.raises(PlaybookError) as ei:
         pb.load(path)
     assert str(ei.value).startswith(f"{path}:") and fragment in str(ei.value), str(ei.value)
+    zh = ei.value.message(chinese=True)
+    assert zh.startswith(f"{path}:") and re.search("[\u4e00-\u9fff]", zh.removeprefix(str(path))), zh
 
 
 def test_unknown_bundled_language_names_the_option_not_a_missing_file():
