@@ -813,13 +813,12 @@ def score(scenario: Scenario, history: list[Feedback], lang: str, *, finished: b
             "避开误区" if zh else "pitfalls avoided",
             clean_pts,
             CLEAN_MAX,
-            ("、" if zh else ", ").join(f"{p.label(lang)} −{PENALTY[p.kind]}" for _, p in pits)
-            or ("没有踩坑" if zh else "none"),
+            _pitfall_counts(pits, lang) or ("没有踩坑" if zh else "none"),
         ),
     )
     tips = []
     for _, p in pits:
-        tip = f"{p.label(lang)}: {p.advice(lang)}"
+        tip = f"{p.label(lang)}{'：' if zh else ': '}{p.advice(lang)}"
         if tip not in tips:
             tips.append(tip)
     return Report(
@@ -839,6 +838,19 @@ def score(scenario: Scenario, history: list[Feedback], lang: str, *, finished: b
     )
 
 
+def _pitfall_counts(pits: tuple, lang: str) -> str:
+    """Each kind of pitfall once, in the order first made, with its penalty and how many times (×3)."""
+    counts: dict[str, int] = {}
+    first: dict[str, object] = {}
+    for _, p in pits:
+        counts[p.kind] = counts.get(p.kind, 0) + 1
+        first.setdefault(p.kind, p)
+    return ("、" if lang == "zh" else ", ").join(
+        f"{first[k].label(lang)} −{PENALTY[k]}" + (f" ×{n}" if n > 1 else "")  # type: ignore[attr-defined]
+        for k, n in counts.items()
+    )
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Text for people (the CLI prints it; the record keeps it as notes)
 # --------------------------------------------------------------------------------------------------------------
@@ -850,12 +862,12 @@ def feedback_lines(fb: Feedback, lang: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if fb.covered:
         for c in fb.covered:
-            where = f" ({c.points[0].stage_title})" if c.points else ""
+            where = (f"（{c.points[0].stage_title}）" if zh else f" ({c.points[0].stage_title})") if c.points else ""
             out.append(("covered", f"✓ {c.label}{where}"))
     elif fb.reply and fb.branch != "end":
         out.append(("tip", "这句话没有覆盖要点。" if zh else "This reply covered no talking point."))
     for p in fb.pitfalls:
-        out.append(("pitfall", f"✗ {p.label(lang)}: {p.advice(lang)}"))
+        out.append(("pitfall", f"✗ {p.label(lang)}{'：' if zh else ': '}{p.advice(lang)}"))
     s = fb.suggestion
     if s is not None:
         if s.alert:
@@ -876,11 +888,11 @@ def report_lines(rep: Report) -> list[tuple[str, str]]:
         (
             "score",
             (f"得分 {rep.score}/100" if zh else f"Score {rep.score}/100")
-            + ("" if rep.finished else (" (提前结束)" if zh else " (ended early)")),
+            + ("" if rep.finished else ("（提前结束）" if zh else " (ended early)")),
         ),
     ]
     for p in rep.parts:
-        out.append(("part", f"  {p.label}: {p.points:+.0f}/{p.max:.0f} — {p.detail}"))
+        out.append(("part", f"  {p.label}{'：' if zh else ': '}{p.points:+.0f}/{p.max:.0f} — {p.detail}"))
     if rep.missed:
         sep = "、" if zh else ", "
         out.append(

@@ -1005,3 +1005,14 @@ def test_cli_prints_a_scenarios_own_brackets_as_written(monkeypatch, capsys, iso
     code, out, err = run_cli(monkeypatch, capsys, ["rehearse", "--scenario", "t", "--no-record"], "不行\n")
     assert code == 0, err
     assert "[练习] 催收[/x]" in out and "对方[很凶]，先稳住" in out
+
+
+def test_the_report_counts_a_repeated_pitfall_once_with_its_number(books, matchers):
+    """Agreeing three times to pay a private account listed '答应转入个人账户 −20' three times in the report."""
+    r, _, _ = play("zh-pushy-collector", ["好的我转到你个人账户"] * 3, books, matchers)
+    rep = r.report()
+    pitfalls = next(p for p in rep.parts if p.key == "pitfalls")
+    assert pitfalls.detail.count("答应转入个人账户") == 1 and "−20 ×3" in pitfalls.detail, pitfalls.detail
+    lines = [text for _, text in rehearse.report_lines(rep)]
+    assert "（提前结束）" in lines[1] and "(提前结束)" not in lines[1]
+    assert any(line.startswith("  避开误区：") for line in lines), lines
