@@ -349,3 +349,113 @@ def test_a_model_in_a_folder_called_model_is_named_by_more_than_that(tmp_path, m
         assert M.model_label(ko) == M.KO_PACKAGE
     monkeypatch.setattr("callassist.audio.errors.import_vosk", lambda: None)
     assert live.probe(str(bare)).model == "cn-small/model"  # what the home screen shows as 模型：…
+
+
+# -- Chinese wording (shown under a Chinese locale) ---------------------------------------------------------
+
+
+def _broken_models(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    """Model folders broken in each way check_structure names, with the Chinese problem it must give."""
+    outer = tmp_path / "download"
+    fake_model(outer / "vosk-model-x")
+    no_graph = fake_model(tmp_path / "no-graph", graph=False)
+    empty_graph = fake_model(tmp_path / "empty-graph", graph=False)
+    (empty_graph / "graph").mkdir()
+    (empty_graph / "graph/HCLG.fst").write_bytes(b"")
+    no_conf = fake_model(tmp_path / "no-conf")
+    (no_conf / "conf/mfcc.conf").unlink()
+    plain = tmp_path / "model.zip"
+    plain.write_bytes(b"PK")
+    return {
+        "nested": (outer, f"不是 Vosk 语音模型：缺少 am/final.mdl（是不是要用 {outer / 'vosk-model-x'}？）"),
+        "no graph": (no_graph, "Vosk 模型不完整：缺少解码图（graph/HCLG.fst，或 graph/HCLr.fst 加 Gr.fst）"),
+        "empty graph": (empty_graph, "Vosk 模型不完整：graph/HCLG.fst 是空文件（可能是下载中断了）"),
+        "no conf": (no_conf, "Vosk 模型不完整：缺少 conf/mfcc.conf"),
+        "a zip": (plain, "这是一个文件，不是模型文件夹（下载的压缩包要先解压）"),
+        "nowhere": (tmp_path / "nowhere", "这个文件夹不存在"),
+    }
+
+
+@pytest.mark.parametrize("case", ["nested", "no graph", "empty graph", "no conf", "a zip", "nowhere"])
+def test_structure_check_in_chinese(tmp_path, case):
+    path, problem = _broken_models(tmp_path)[case]
+    with pytest.raises(ModelError) as e:
+        M.check_structure(path)
+    assert e.value.message(True) == f"{path}：{problem}"
+    assert str(e.value).startswith(f"{path}: ") and e.value.message(False) == str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("body", "zh"),
+    [
+        ("damaged", f"下载的 {NAME} 已损坏（{NAME}/am/final.mdl 校验不通过）；已删除，请重试"),
+        ("html", f"下载的 {NAME} 不是 zip 压缩包（已损坏，或是一个错误页面）；已删除，请重试"),
+        ("not a model", f"{NAME} 已下载并解压，但检查没有通过：{{unpack}}：不是 Vosk 语音模型：缺少 am/final.mdl"),
+    ],
+    ids=["damaged", "html", "not-a-model"],
+)
+def test_damaged_downloads_in_chinese(tmp_path, body, zh):
+    good = model_zip()
+    damaged = bytearray(good)
+    damaged[2000] ^= 0xFF
+    data = {
+        "damaged": bytes(damaged),
+        "html": b"<html>Service unavailable</html>",
+        "not a model": model_zip(filler=10).replace(b"am/final.mdl", b"am/other.mdl"),
+    }[body]
+    s = Server(data)
+    try:
+        with pytest.raises(ModelError) as e:
+            M.download(NAME, tmp_path / "models", url=s.url, progress=False)
+    finally:
+        s.close()
+    expected = zh.format(unpack=tmp_path / "models" / f".{NAME}.unpack" / NAME)
+    assert e.value.message(True).startswith(expected), e.value.message(True)
+    assert str(e.value).startswith(f"download of {NAME} ")
+
+
+def test_offline_and_existing_model_in_chinese(tmp_path, monkeypatch, capsys):
+    from tests.locale_support import set_locale
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/x.zip"
+    set_locale(monkeypatch, "zh_CN.UTF-8")
+    assert main(["models", "download", NAME, "--dir", str(tmp_path / "m"), "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"callassist: 无法下载 {NAME}：连不上 127.0.0.1（") and err.count("\n") == 1
+    assert f"请检查网络，或在另一台电脑上下载 {url}，解压到 " in err
+    fake_model(tmp_path / "m" / NAME)
+    assert main(["models", "download", NAME, "--dir", str(tmp_path / "m"), "--url", url]) == 2
+    target = tmp_path / "m" / NAME
+    assert capsys.readouterr().err == (
+        f"callassist: {target}：已经存在，看起来是完整的模型，不用再下载（要重新下载请先删除它）\n"
+    )
+    set_locale(monkeypatch, "en_US.UTF-8")
+    assert main(["models", "download", NAME, "--dir", str(tmp_path / "m"), "--url", url]) == 2
+    assert capsys.readouterr().err == (
+        f"callassist: {target} already exists and looks like a model: nothing to do (delete it to re-download)\n"
+    )
+
+
+def test_model_loader_keeps_the_chinese_message(tmp_path):
+    loader = M.ModelLoader(tmp_path).start()
+    with pytest.raises(ModelError) as e:
+        loader.wait(30)
+    zh = f"{tmp_path}：不是 Vosk 语音模型：缺少 am/final.mdl（Vosk 模型文件夹里应有 am/、conf/ 和 graph/）"
+    assert loader.error_zh == zh and e.value.message(True) == zh
+    assert str(e.value) == loader.error and loader.error.startswith(f"{tmp_path}: not a Vosk model")
+
+
+def test_probe_gives_the_problem_in_both_languages(tmp_path, monkeypatch):
+    from callassist.audio import live
+
+    monkeypatch.setattr("callassist.audio.errors.import_vosk", lambda: None)
+    p = live.probe(str(tmp_path / "nowhere"))
+    assert p.why(True) == (
+        f"--model {tmp_path / 'nowhere'}：没有这个文件夹，也没有这个名字的已安装模型（可用 `callassist models list` 查看）"
+    )
+    assert p.why(False) == p.problem and p.problem.endswith(
+        "no such folder or installed model (see `callassist models list`)"
+    )

@@ -58,10 +58,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_devices(args: argparse.Namespace) -> int:
     from callassist.audio.sources import list_input_devices
+    from callassist.help_zh import prefers_chinese
 
     devices = list_input_devices()
     if not devices:
-        print("no sound input devices found (plug in a microphone or headset, or start PulseAudio/PipeWire)")
+        if prefers_chinese():
+            print("没有找到录音设备（请插上麦克风或耳机，或启动 PulseAudio/PipeWire）")
+        else:
+            print("no sound input devices found (plug in a microphone or headset, or start PulseAudio/PipeWire)")
         return 1
     print("input devices (* = default):")
     for d in devices:
@@ -199,7 +203,10 @@ def _cmd_listen(args: argparse.Namespace) -> int:
             src.stop()
         for r in recs:
             r.join(10)
+    from callassist.help_zh import prefers_chinese
+
+    zh = prefers_chinese()
     failed = [r for r in recs if r.error]
     for r in failed:
-        print(f"callassist: {r.error}", file=sys.stderr)
+        print(f"callassist: {r.error_zh if zh and r.error_zh else r.error}", file=sys.stderr)
     return 1 if failed else 0

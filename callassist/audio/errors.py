@@ -38,12 +38,18 @@ def import_sounddevice():
     try:
         import sounddevice
     except ImportError:
-        raise AudioUnavailable("sound input needs the 'sounddevice' package: pip install 'callassist[audio]'") from None
+        raise AudioUnavailable(
+            "sound input needs the 'sounddevice' package: pip install 'callassist[audio]'",
+            zh="使用麦克风需要先安装 sounddevice 组件：pip install 'callassist[audio]'",
+        ) from None
     except OSError:
         raise AudioUnavailable(
             "sound input needs the PortAudio library, which is not installed "
             "(Debian/Ubuntu: sudo apt install libportaudio2; Fedora: sudo dnf install portaudio; "
-            "macOS: brew install portaudio)"
+            "macOS: brew install portaudio)",
+            zh="使用麦克风需要系统里的 PortAudio 库，目前没有安装"
+            "（Debian/Ubuntu：sudo apt install libportaudio2；Fedora：sudo dnf install portaudio；"
+            "macOS：brew install portaudio）",
         ) from None
     return sounddevice
 
@@ -53,8 +59,13 @@ def import_vosk():
     try:
         import vosk
     except ImportError:
-        raise ModelError("speech recognition needs the 'vosk' package: pip install 'callassist[audio]'") from None
+        raise ModelError(
+            "speech recognition needs the 'vosk' package: pip install 'callassist[audio]'",
+            zh="语音识别需要先安装 vosk 组件：pip install 'callassist[audio]'",
+        ) from None
     except OSError as e:
-        raise ModelError(f"the vosk library cannot be loaded on this machine: {e}") from None
+        raise ModelError(
+            f"the vosk library cannot be loaded on this machine: {e}", zh=f"这台电脑无法加载 vosk 语音识别库：{e}"
+        ) from None
     vosk.SetLogLevel(-1)
     return vosk

@@ -54,7 +54,7 @@ def probe(model: str | None = None, language: str | None = None) -> Probe:
     from callassist.audio.errors import import_vosk
     from callassist.audio.models import find_model, model_label
 
-    name = path = problem = ""
+    name = path = problem = problem_zh = ""
     try:
         import_vosk()
         p = find_model(model, language=language)
@@ -62,14 +62,16 @@ def probe(model: str | None = None, language: str | None = None) -> Probe:
     except ModelNotFound:
         pass  # no model and no problem: the app says "no model yet, here is how to get one" in its own language
     except ModelError as e:
-        problem = str(e)
+        problem, problem_zh = str(e), e.message(True)
     devices: tuple[str, ...] = ()
-    device_problem = ""
+    device_problem = device_problem_zh = ""
     try:
         devices = tuple(d.describe().strip() for d in S.list_input_devices())
     except AudioError as e:
-        device_problem = str(e)
-    return Probe(name, path, problem, devices, device_problem)
+        device_problem, device_problem_zh = str(e), e.message(True)
+    return Probe(
+        name, path, problem, devices, device_problem, problem_zh=problem_zh, device_problem_zh=device_problem_zh
+    )
 
 
 def sources_for(mic: int | str | None = None, agent: int | str | None = None) -> list[S.AudioSource]:
@@ -103,9 +105,11 @@ class LiveAudio:
         playbook: Any = None,
         call_started: datetime | None = None,
         language: str | None = None,
+        chinese: bool = False,
     ):
         """model: a loaded model, or a path, a name or None to find and load in start() (state 'loading').
-        playbook: restrict recognition to its phrases (grammar mode) when no grammar is given."""
+        playbook: restrict recognition to its phrases (grammar mode) when no grammar is given.
+        chinese: the sink's `detail` of a failure is in Chinese when known (the record's events stay English)."""
         if not sources:
             raise ValueError("at least one audio source")
         self.sink = sink
@@ -118,6 +122,9 @@ class LiveAudio:
         self.call_started = call_started
         self.recognizers: list[Recognizer] = []
         self.problems: list[str] = []
+        self.problems_zh: list[str] = []
+        """`problems` in Chinese (the English one where there is none)."""
+        self.chinese = chinese
         self.started_listening: float | None = None  # time.perf_counter() when every source was open
         self._offsets: dict[str, float] = {}
         self._levels: dict[str, float] = {}
@@ -137,7 +144,8 @@ class LiveAudio:
             try:
                 self.model = load_model(find_model(self._model_arg, language=self.language))
             except ModelError as e:
-                self._state("failed", str(e), record={"kind": "recognizer_failed", "message": str(e)})
+                record = {"kind": "recognizer_failed", "message": str(e)}
+                self._state("failed", e.message(self.chinese), record=record)
                 raise
         if self.grammar is None and self.playbook is not None:
             self.grammar = grammar_for_playbook(self.model, self.playbook)
@@ -153,11 +161,14 @@ class LiveAudio:
             except CallassistError as e:
                 src.stop()
                 self.problems.append(str(e))
+                self.problems_zh.append(e.message(True))
                 record = {"kind": "recognizer_failed", "source": src.name, "message": str(e)}
-                self._state("failed", str(e), record=record)
+                self._state("failed", e.message(self.chinese), record=record)
         self.recognizers = started
         if not started:
-            raise AudioError(self.problems[0] if self.problems else "no audio source could be started")
+            if self.problems:
+                raise AudioError(self.problems[0], zh=self.problems_zh[0])
+            raise AudioError("no audio source could be started", zh="没有一个音源能打开")
         self.started_listening = time.perf_counter()
         return self
 
@@ -247,7 +258,7 @@ class LiveAudio:
             numbers = {k: v for k, v in detail.items() if k in ("at", "overflows", "dropped")}
             if reason == "error":
                 record = {"kind": "device_lost", "source": st.source, "message": st.message, **numbers}
-                self._state("failed", st.message, record=record)
+                self._state("failed", self._message(st), record=record)
             else:
                 record = {"kind": "recognizer_stopped", "source": st.source, "reason": reason, **numbers}
                 self._state("stopped", st.message, record=record)
@@ -262,7 +273,11 @@ class LiveAudio:
                 if self.call_started is not None:
                     record["started"] = _iso(self.call_started, self._offsets.get(src.name, 0.0))
             record["model"] = self.model.name if self.model is not None else ""
-        self._state(st.kind, st.message, record=record)
+        self._state(st.kind, self._message(st), record=record)
+
+    def _message(self, st: Status) -> str:
+        """A status's message for the sink: in Chinese when asked and known."""
+        return st.message_zh if self.chinese and st.message_zh else st.message
 
     def _state(self, state: str, detail: str = "", record: dict | None = None) -> None:
         dropouts = self._dropouts if state in ("dropout", "stopped", "failed") else None

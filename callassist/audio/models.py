@@ -200,12 +200,15 @@ def find_model(explicit: str | os.PathLike[str] | None = None, *, language: str 
         for m in installed():
             if m.name == str(explicit):
                 return m.path
-        raise ModelError(f"--model {explicit}: no such folder or installed model (see `callassist models list`)")
+        raise ModelError(
+            f"--model {explicit}: no such folder or installed model (see `callassist models list`)",
+            zh=f"--model {explicit}：没有这个文件夹，也没有这个名字的已安装模型（可用 `callassist models list` 查看）",
+        )
     env = os.environ.get(ENV_MODEL)
     if env:
         p = Path(env).expanduser()
         if not p.exists():
-            raise ModelError(f"${ENV_MODEL}={env}: no such folder")
+            raise ModelError(f"${ENV_MODEL}={env}: no such folder", zh=f"${ENV_MODEL}={env}：这个文件夹不存在")
         check_structure(p)
         return p
     lang = language.split("-")[0].lower() if language else None
@@ -219,10 +222,13 @@ def find_model(explicit: str | os.PathLike[str] | None = None, *, language: str 
         return candidates[0].path
     suggestion = {"zh": "vosk-model-small-cn-0.22", "en": "vosk-model-small-en-us-0.15"}.get(lang or "zh")
     what = f"no speech model for '{lang}'" if lang else "no speech model"
+    what_zh = {"zh": "中文", "en": "英文", "ko": "韩文"}.get(lang or "", f"“{lang}”的" if lang else "")
     hint = f"callassist models download {suggestion}" if suggestion else "callassist models list"
     raise ModelNotFound(
         f"{what} found in ./models or {user_models_dir()}: get one with `{hint}` or pass --model PATH "
-        "(typed mode works without one)"
+        "(typed mode works without one)",
+        zh=f"在 ./models 和 {user_models_dir()} 里都没有找到{what_zh}语音模型：可以用 `{hint}` 下载，"
+        "或用 --model PATH 指定（没有模型也可以打字输入）",
     )
 
 
@@ -249,25 +255,40 @@ def check_structure(path: str | os.PathLike[str]) -> Structure:
     """The files Vosk needs are there; ModelError names the first one missing."""
     path = Path(path)
     if not path.exists():
-        raise ModelError(f"{path}: no such folder")
+        raise ModelError(f"{path}: no such folder", zh=f"{path}：这个文件夹不存在")
     if not path.is_dir():
-        raise ModelError(f"{path}: is a file, not a model folder (unzip it first)")
+        raise ModelError(
+            f"{path}: is a file, not a model folder (unzip it first)",
+            zh=f"{path}：这是一个文件，不是模型文件夹（下载的压缩包要先解压）",
+        )
     am = _first(path, "am/final.mdl", "final.mdl")
     if am is None:
         inner = [p for p in path.iterdir() if p.is_dir() and _first(p, "am/final.mdl", "final.mdl")]
         hint = f" (did you mean {inner[0]}?)" if inner else " (a Vosk model folder holds am/, conf/ and graph/)"
-        raise ModelError(f"{path}: not a Vosk model: no am/final.mdl{hint}")
+        hint_zh = f"（是不是要用 {inner[0]}？）" if inner else "（Vosk 模型文件夹里应有 am/、conf/ 和 graph/）"
+        raise ModelError(
+            f"{path}: not a Vosk model: no am/final.mdl{hint}",
+            zh=f"{path}：不是 Vosk 语音模型：缺少 am/final.mdl{hint_zh}",
+        )
     layout = "v2" if am.parent.name == "am" else "v1"
     if _first(path, "conf/mfcc.conf", "mfcc.conf") is None:
-        raise ModelError(f"{path}: broken Vosk model: conf/mfcc.conf is missing")
+        raise ModelError(
+            f"{path}: broken Vosk model: conf/mfcc.conf is missing", zh=f"{path}：Vosk 模型不完整：缺少 conf/mfcc.conf"
+        )
     hclg = _first(path, "graph/HCLG.fst", "HCLG.fst")
     hclr = _first(path, "graph/HCLr.fst", "HCLr.fst")
     gr = _first(path, "graph/Gr.fst", "Gr.fst")
     if hclg is None and not (hclr and gr):
-        raise ModelError(f"{path}: broken Vosk model: no decoding graph (graph/HCLG.fst or graph/HCLr.fst + Gr.fst)")
+        raise ModelError(
+            f"{path}: broken Vosk model: no decoding graph (graph/HCLG.fst or graph/HCLr.fst + Gr.fst)",
+            zh=f"{path}：Vosk 模型不完整：缺少解码图（graph/HCLG.fst，或 graph/HCLr.fst 加 Gr.fst）",
+        )
     for f in (am, hclg, hclr, gr):
         if f is not None and f.stat().st_size == 0:
-            raise ModelError(f"{path}: broken Vosk model: {f.relative_to(path)} is empty (interrupted download?)")
+            raise ModelError(
+                f"{path}: broken Vosk model: {f.relative_to(path)} is empty (interrupted download?)",
+                zh=f"{path}：Vosk 模型不完整：{f.relative_to(path)} 是空文件（可能是下载中断了）",
+            )
     graph_files = [f for f in (hclg, hclr, gr) if f is not None]
     return Structure(
         path=path,
@@ -331,10 +352,15 @@ def read_vocabulary(path: str | os.PathLike[str]) -> frozenset[str]:
                 return frozenset(line.split()[0] for line in f if line.strip())
         gr = _first(s.path, "graph/Gr.fst", "Gr.fst")
         if gr is None:
-            raise ModelError(f"{path}: no word list (graph/words.txt) to check grammar words against")
+            raise ModelError(
+                f"{path}: no word list (graph/words.txt) to check grammar words against",
+                zh=f"{path}：模型没有词表（graph/words.txt），无法核对话术里的词",
+            )
         return frozenset(_read_symbol_table(gr))
     except (OSError, ValueError, struct.error) as e:
-        raise ModelError(f"{path}: cannot read the model's word list: {e}") from None
+        raise ModelError(
+            f"{path}: cannot read the model's word list: {e}", zh=f"{path}：无法读取模型的词表：{e}"
+        ) from None
 
 
 class LoadedModel:
@@ -376,7 +402,8 @@ class LoadedModel:
                 if not self.supports_grammar:
                     raise RecognizerError(
                         f"model {self.name} has a static graph and cannot be restricted to phrases "
-                        "(grammar mode needs a small model)"
+                        "(grammar mode needs a small model)",
+                        zh=f"模型 {self.name} 是固定的解码图，不能只识别话术里的短语（这个模式需要小模型）",
                     )
                 rec = vosk.KaldiRecognizer(self._model, rate, json.dumps(grammar, ensure_ascii=False))
             else:
@@ -385,7 +412,9 @@ class LoadedModel:
         except RecognizerError:
             raise
         except Exception as e:  # vosk raises bare Exception
-            raise RecognizerError(f"cannot create a recognizer with model {self.name}: {e}") from None
+            raise RecognizerError(
+                f"cannot create a recognizer with model {self.name}: {e}", zh=f"无法用模型 {self.name} 开始识别：{e}"
+            ) from None
         return rec
 
 
@@ -398,7 +427,10 @@ def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     try:
         model = vosk.Model(str(path))
     except Exception as e:  # vosk raises bare Exception("Failed to create a model")
-        raise ModelError(f"{path}: Vosk cannot load this model ({e}); it may be incomplete or damaged") from None
+        raise ModelError(
+            f"{path}: Vosk cannot load this model ({e}); it may be incomplete or damaged",
+            zh=f"{path}：Vosk 无法加载这个模型（{e}），模型可能不完整或已损坏",
+        ) from None
     return LoadedModel(path, model, time.perf_counter() - t, structure)
 
 
@@ -409,6 +441,8 @@ class ModelLoader:
         self.path = Path(path)
         self.state = "idle"
         self.error: str | None = None
+        self.error_zh: str | None = None
+        """The error in Chinese, when there is one."""
         self.model: LoadedModel | None = None
         self._on_done = on_done
         self._done = threading.Event()
@@ -426,7 +460,7 @@ class ModelLoader:
             self.model = load_model(self.path)
             self.state = "ready"
         except ModelError as e:
-            self.error, self.state = str(e), "failed"
+            self.error, self.error_zh, self.state = str(e), e.zh, "failed"
         finally:
             self._done.set()
             if self._on_done is not None:
@@ -435,9 +469,11 @@ class ModelLoader:
     def wait(self, timeout: float | None = None) -> LoadedModel:
         """Block until loaded; the model, or ModelError."""
         if not self._done.wait(timeout):
-            raise ModelError(f"{self.path}: still loading after {timeout} s")
+            raise ModelError(f"{self.path}: still loading after {timeout} s", zh=f"{self.path}：{timeout} 秒后仍在加载")
         if self.model is None:
-            raise ModelError(self.error or f"{self.path}: not loaded")
+            if self.error:
+                raise ModelError(self.error, zh=self.error_zh)
+            raise ModelError(f"{self.path}: not loaded", zh=f"{self.path}：模型没有加载")
         return self.model
 
 
@@ -467,7 +503,9 @@ def _offline_error(name: str, url: str, reason: object) -> ModelError:
     host = urllib.parse.urlsplit(url).hostname or url
     return ModelError(
         f"cannot download {name}: {host} is not reachable ({reason}); check the connection, or download "
-        f"{url} on another machine and unzip it into {default_download_dir()}"
+        f"{url} on another machine and unzip it into {default_download_dir()}",
+        zh=f"无法下载 {name}：连不上 {host}（{reason}）；请检查网络，或在另一台电脑上下载 {url}，"
+        f"解压到 {default_download_dir()}",
     )
 
 
@@ -485,18 +523,27 @@ def download(
     entry = catalogue_entry(name)
     if entry is None and url is None:
         known = ", ".join(m.name for m in CATALOGUE)
-        raise ModelError(f"unknown model '{name}' (known: {known}); for another model pass --url")
+        raise ModelError(
+            f"unknown model '{name}' (known: {known}); for another model pass --url",
+            zh=f"没有叫“{name}”的模型（已知的有：{known}）；要下载其他模型请加上 --url",
+        )
     url = url or entry.download_url  # type: ignore[union-attr]
     expected_sha = sha256 or (entry.sha256 if entry else None)
     dest = Path(dest_dir) if dest_dir else default_download_dir()
     target = dest / name
     if target.exists():
         check_structure(target)
-        raise ModelError(f"{target} already exists and looks like a model: nothing to do (delete it to re-download)")
+        raise ModelError(
+            f"{target} already exists and looks like a model: nothing to do (delete it to re-download)",
+            zh=f"{target}：已经存在，看起来是完整的模型，不用再下载（要重新下载请先删除它）",
+        )
     try:
         dest.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ModelError(f"cannot create {dest}: {e.strerror}") from None
+        from callassist.record.paths import os_problem_zh
+
+        why_zh = "已有同名的文件，不是文件夹" if isinstance(e, FileExistsError) else os_problem_zh(e)
+        raise ModelError(f"cannot create {dest}: {e.strerror}", zh=f"{dest}：无法创建这个文件夹：{why_zh}") from None
     part = dest / f".{name}.zip.part"
     start = part.stat().st_size if part.exists() else 0
     result = DownloadResult(target, 0, "", resumed_from=start)
@@ -507,7 +554,10 @@ def download(
         if e.code == 416 and start:  # the partial file is already complete
             resp = None
         else:
-            raise ModelError(f"cannot download {name}: the server answered {e.code} {e.reason} for {url}") from None
+            raise ModelError(
+                f"cannot download {name}: the server answered {e.code} {e.reason} for {url}",
+                zh=f"无法下载 {name}：服务器对 {url} 的回答是 {e.code} {e.reason}",
+            ) from None
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
         raise _offline_error(name, url, getattr(e, "reason", e)) from None
 
@@ -532,12 +582,16 @@ def download(
         part.unlink(missing_ok=True)
         raise ModelError(
             f"download of {name} is {size / 1e6:.1f} MB, far less than the expected {entry.size_mb} MB "
-            "(an error page?); removed, try again"
+            "(an error page?); removed, try again",
+            zh=f"下载的 {name} 只有 {size / 1e6:.1f} MB，远小于应有的 {entry.size_mb} MB（可能是错误页面）；已删除，请重试",
         )
     result.sha256 = _sha256(part)
     if expected_sha and result.sha256 != expected_sha.lower():
         part.unlink(missing_ok=True)
-        raise ModelError(f"download of {name} is damaged: SHA-256 {result.sha256[:16]}… is not the expected one")
+        raise ModelError(
+            f"download of {name} is damaged: SHA-256 {result.sha256[:16]}… is not the expected one",
+            zh=f"下载的 {name} 已损坏：SHA-256 {result.sha256[:16]}… 与应有的不一致",
+        )
     _unpack(part, dest, name)
     part.unlink(missing_ok=True)
     meta = {"name": name, "url": url, "bytes": size, "sha256": result.sha256, "downloaded": time.time()}
@@ -572,7 +626,8 @@ def _fetch(resp, part: Path, start: int, total: int | None, name: str, progress:
                 data = resp.read(chunk)
             except (TimeoutError, OSError, http.client.HTTPException) as e:
                 raise ModelError(
-                    f"download of {name} stopped at {got / 1e6:.1f} MB ({e}); run the same command again to resume"
+                    f"download of {name} stopped at {got / 1e6:.1f} MB ({e}); run the same command again to resume",
+                    zh=f"{name} 下载到 {got / 1e6:.1f} MB 时中断了（{e}）；再运行一次同样的命令就会接着下载",
                 ) from None
             if not data:
                 break
@@ -582,7 +637,8 @@ def _fetch(resp, part: Path, start: int, total: int | None, name: str, progress:
     if total is not None and got != total:
         raise ModelError(
             f"download of {name} stopped at {got / 1e6:.1f} of {total / 1e6:.1f} MB; run the same command again "
-            "to resume"
+            "to resume",
+            zh=f"{name} 下载到 {got / 1e6:.1f} MB（共 {total / 1e6:.1f} MB）时中断了；再运行一次同样的命令就会接着下载",
         )
 
 
@@ -601,18 +657,25 @@ def _unpack(zip_path: Path, dest: Path, name: str) -> None:
     except zipfile.BadZipFile:
         zip_path.unlink(missing_ok=True)
         raise ModelError(
-            f"download of {name} is not a zip file (damaged or an error page); removed, try again"
+            f"download of {name} is not a zip file (damaged or an error page); removed, try again",
+            zh=f"下载的 {name} 不是 zip 压缩包（已损坏，或是一个错误页面）；已删除，请重试",
         ) from None
     with zf:
         bad = zf.testzip()
         if bad is not None:
             zip_path.unlink(missing_ok=True)
-            raise ModelError(f"download of {name} is damaged ({bad} fails its checksum); removed, try again")
+            raise ModelError(
+                f"download of {name} is damaged ({bad} fails its checksum); removed, try again",
+                zh=f"下载的 {name} 已损坏（{bad} 校验不通过）；已删除，请重试",
+            )
         names = [n for n in zf.namelist() if n.strip("/")]
         for n in names:
             parts = Path(n).parts
             if n.startswith("/") or ".." in parts or (parts and ":" in parts[0]):
-                raise ModelError(f"download of {name} contains an unsafe path ({n}); not unpacked")
+                raise ModelError(
+                    f"download of {name} contains an unsafe path ({n}); not unpacked",
+                    zh=f"下载的 {name} 里有不安全的路径（{n}），没有解压",
+                )
         tops = {Path(n).parts[0] for n in names}
         tmp = dest / f".{name}.unpack"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -623,6 +686,8 @@ def _unpack(zip_path: Path, dest: Path, name: str) -> None:
             check_structure(root)
             root.rename(dest / name)
         except ModelError as e:
-            raise ModelError(f"download of {name} unpacked, but {e}") from None
+            raise ModelError(
+                f"download of {name} unpacked, but {e}", zh=f"{name} 已下载并解压，但检查没有通过：{e.message(True)}"
+            ) from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -66,6 +66,8 @@ class Status:
     source: str
     message: str
     detail: dict = field(default_factory=dict)
+    message_zh: str | None = None
+    """The message in Chinese, when there is one (for a failure or a lost device)."""
 
 
 UtteranceHandler = Callable[[Utterance], None]
@@ -140,7 +142,8 @@ def grammar_for_playbook(model: LoadedModel, playbook) -> Grammar:
     """The grammar that restricts recognition to a playbook's phrases (RecognizerError if the model cannot)."""
     if not model.supports_grammar:
         raise RecognizerError(
-            f"model {model.name} cannot be restricted to phrases (it has a static graph; use a small model)"
+            f"model {model.name} cannot be restricted to phrases (it has a static graph; use a small model)",
+            zh=f"模型 {model.name} 不能只识别话术里的短语（它是固定的解码图；请换用小模型）",
         )
     return build_grammar(playbook_phrases(playbook), model.vocabulary(), model.unk_token)
 
@@ -183,6 +186,8 @@ class Recognizer:
         self.renewals = 0  # KaldiRecognizers replaced by a fresh one so far
         self.state = "idle"
         self.error: str | None = None
+        self.error_zh: str | None = None
+        """`error` in Chinese, when there is one."""
         self.audio_seconds = 0.0  # audio decoded
         self.decode_seconds = 0.0  # wall time spent inside Vosk (not in the callbacks)
         self.blocks = 0
@@ -252,8 +257,8 @@ class Recognizer:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def _status(self, kind: str, message: str, **detail: object) -> None:
-        self.on_status(Status(kind, self.source.name, message, dict(detail)))
+    def _status(self, kind: str, message: str, message_zh: str | None = None, **detail: object) -> None:
+        self.on_status(Status(kind, self.source.name, message, dict(detail), message_zh))
 
     def _check_dropouts(self, force: bool = False) -> None:
         """Report lost audio at most once a second (and once more at the end)."""
@@ -369,14 +374,19 @@ class Recognizer:
             if pending and not self._abort.is_set():
                 emit_final(rec.FinalResult(), self.position)
         except CallassistError as e:
-            self.error, reason = str(e), "failed"
+            self.error, self.error_zh, reason = str(e), e.zh, "failed"
         except Exception as e:  # Vosk raises bare exceptions from C++; the user gets one line, typed mode goes on
-            self.error, reason = f"speech recognition failed: {e}", "failed"
+            self.error, self.error_zh, reason = f"speech recognition failed: {e}", f"语音识别出错：{e}", "failed"
         finally:
             self._check_dropouts(force=True)
             if reason == "failed":
                 self.state = "failed"
-                self._status("failed", self.error or "recognition failed", at=round(self.position, 3))
+                self._status(
+                    "failed",
+                    self.error or "recognition failed",
+                    self.error_zh or (None if self.error else "识别失败"),
+                    at=round(self.position, 3),
+                )
             else:
                 self.state = "stopped"
                 msg = {
@@ -384,11 +394,14 @@ class Recognizer:
                     "stopped": f"{src.name}: listening stopped",
                     "error": f"listening stopped: {src.error}",
                 }[reason]
+                msg_zh = None
                 if reason == "error":
-                    self.error = src.error
+                    self.error, self.error_zh = src.error, src.error_zh
+                    msg_zh = f"停止收听：{src.error_zh or src.error}"
                 self._status(
                     "stopped",
                     msg,
+                    msg_zh,
                     reason=reason,
                     at=round(self.position, 3),
                     overflows=src.overflows,

@@ -114,7 +114,7 @@ def _pcm_to_float(raw: bytes, sampwidth: int) -> np.ndarray:
         return v.astype(np.float64) / 256.0
     if sampwidth == 4:
         return np.frombuffer(raw, dtype="<i4").astype(np.float64) / 65536.0
-    raise WavError(f"{sampwidth * 8}-bit samples are not supported")
+    raise WavError(f"{sampwidth * 8}-bit samples are not supported", zh=f"不支持 {sampwidth * 8} 位的采样")
 
 
 class AudioSource:
@@ -133,6 +133,8 @@ class AudioSource:
         self.overflows = 0
         self.dropped = 0
         self.error: str | None = None
+        self.error_zh: str | None = None
+        """`error` in Chinese, when there is one."""
         self.started_at: float | None = None  # wall clock (epoch seconds) of the first sample
         self._clock = 0  # input frames delivered so far
         self._in_rate = RATE
@@ -224,10 +226,10 @@ class _QueuedSource(AudioSource):
             self._q.put((self._clock, raw))
         self._clock += len(raw) // self._frame_bytes
 
-    def _end(self, error: str | None = None) -> None:
+    def _end(self, error: str | None = None, error_zh: str | None = None) -> None:
         """Mark the end of the stream once (with the reason if it was not asked for)."""
         if error and self.error is None:
-            self.error = error
+            self.error, self.error_zh = error, error_zh
         if not self._end_sent:
             self._end_sent = True
             self._q.put(_END)
@@ -277,7 +279,7 @@ def list_input_devices() -> list[InputDevice]:
         apis = sd.query_hostapis()
         default_in = sd.default.device[0]
     except sd.PortAudioError as e:
-        raise DeviceError(f"cannot list sound devices: {e}") from None
+        raise DeviceError(f"cannot list sound devices: {e}", zh=f"无法列出声音设备：{e}") from None
     out = []
     for d in devices:
         if d["max_input_channels"] > 0:
@@ -311,7 +313,8 @@ def resolve_device(device: int | str | None) -> InputDevice:
     if not devices:
         raise DeviceError(
             "no sound input device found: plug in a microphone or headset (or start PulseAudio/PipeWire), "
-            "or type what the agent says"
+            "or type what the agent says",
+            zh="没有找到录音设备：请插上麦克风或耳机（或启动 PulseAudio/PipeWire），也可以把对方说的话打字输入",
         )
     if device is None or device == "":
         for d in devices:
@@ -323,15 +326,24 @@ def resolve_device(device: int | str | None) -> InputDevice:
         for d in devices:
             if d.index == idx:
                 return d
-        raise DeviceError(f"no input device number {idx} (see `callassist devices`)")
+        raise DeviceError(
+            f"no input device number {idx} (see `callassist devices`)",
+            zh=f"没有编号为 {idx} 的录音设备（可用 `callassist devices` 查看）",
+        )
     want = str(device).lower()
     exact = [d for d in devices if d.name.lower() == want]
     hits = exact or [d for d in devices if want in d.name.lower()]
     if not hits:
-        raise DeviceError(f"no input device named like '{device}' (see `callassist devices`)")
+        raise DeviceError(
+            f"no input device named like '{device}' (see `callassist devices`)",
+            zh=f"没有名字像“{device}”的录音设备（可用 `callassist devices` 查看）",
+        )
     if len(hits) > 1:
         names = ", ".join(f"{d.index}: {d.name}" for d in hits[:4])
-        raise DeviceError(f"'{device}' matches several input devices ({names}): give the number")
+        raise DeviceError(
+            f"'{device}' matches several input devices ({names}): give the number",
+            zh=f"“{device}”对得上好几个录音设备（{names}）：请改用编号",
+        )
     return hits[0]
 
 
@@ -367,7 +379,10 @@ class MicrophoneSource(_QueuedSource):
         sd = import_sounddevice()
         info = resolve_device(self.device)
         if self.channel is not None and self.channel >= info.channels:
-            raise DeviceError(f"device '{info.name}' has {info.channels} input channels, no channel {self.channel + 1}")
+            raise DeviceError(
+                f"device '{info.name}' has {info.channels} input channels, no channel {self.channel + 1}",
+                zh=f"设备“{info.name}”只有 {info.channels} 个输入声道，没有第 {self.channel + 1} 声道",
+            )
         channels = 1 if self.channel is None else self.channel + 1
         rate = RATE
         try:
@@ -390,7 +405,9 @@ class MicrophoneSource(_QueuedSource):
             self._stream.start()
         except (sd.PortAudioError, ValueError) as e:
             self._stream = None
-            raise DeviceError(f"cannot open input device '{info.name}': {e}") from None
+            raise DeviceError(
+                f"cannot open input device '{info.name}': {e}", zh=f"无法打开录音设备“{info.name}”：{e}"
+            ) from None
         super().start()
 
     def _callback(self, indata, frames, time_info, status) -> None:
@@ -401,7 +418,10 @@ class MicrophoneSource(_QueuedSource):
     def _finished(self) -> None:
         if not self._stopping:
             name = self.info.name if self.info else str(self.device)
-            self._end(f"input device '{name}' stopped delivering audio (unplugged or its sound server stopped)")
+            self._end(
+                f"input device '{name}' stopped delivering audio (unplugged or its sound server stopped)",
+                f"录音设备“{name}”没有声音进来了（可能被拔掉了，或声音服务停止了）",
+            )
         else:
             self._end()
 
@@ -420,6 +440,7 @@ class MicrophoneSource(_QueuedSource):
         except Exception as e:  # a vanished device can fail to close; the capture is over either way
             if self.error is None:
                 self.error = f"input device closed with an error: {e}"
+                self.error_zh = f"录音设备关闭时出错：{e}"
         self._end()
 
     @property
@@ -462,28 +483,33 @@ _SIGNATURES = (
 )
 
 
-def _not_wav_reason(path: Path, err: BaseException) -> str:
-    """Why the wave module refused a file, in words (its own messages can be empty, e.g. EOFError())."""
+def _not_wav_reason(path: Path, err: BaseException) -> tuple[str, str]:
+    """Why the wave module refused a file, in words (its own messages can be empty, e.g. EOFError()): in
+    English and in Chinese."""
     try:
         with open(path, "rb") as f:
             head = f.read(16)
     except OSError as e:
-        return str(e) or type(e).__name__
+        text = str(e) or type(e).__name__
+        return text, text
     if not head:
-        return "the file is empty"
+        return "the file is empty", "文件是空的"
     for offset, magic, kind in _SIGNATURES:
         if head[offset : offset + len(magic)] == magic:
-            return f"not a RIFF/WAVE file, it looks like {kind} audio"
+            return f"not a RIFF/WAVE file, it looks like {kind} audio", f"不是 RIFF/WAVE 文件，看起来是 {kind} 音频"
     if not head.startswith(b"RIFF"[: len(head)]) or (len(head) >= 4 and not head.startswith(b"RIFF")):
-        return "not a RIFF/WAVE file (it does not start with RIFF)"
+        return "not a RIFF/WAVE file (it does not start with RIFF)", "不是 RIFF/WAVE 文件（开头不是 RIFF）"
     if len(head) < 12:
-        return f"too short to be a WAV file ({len(head)} bytes)"
+        return f"too short to be a WAV file ({len(head)} bytes)", f"太短了，不可能是 WAV 文件（只有 {len(head)} 字节）"
     if head[8:12] != b"WAVE":
-        return f"a RIFF file but not WAVE ({head[8:12].decode('latin-1').strip() or '?'})"
+        kind = head[8:12].decode("latin-1").strip() or "?"
+        return f"a RIFF file but not WAVE ({kind})", f"是 RIFF 文件，但不是 WAVE（{kind}）"
     text = str(err)
+    if text.startswith("unknown format: 3"):
+        return text, f"采样是浮点数格式，不支持（{text}）"
     if text and text != "not a WAVE file":
-        return text  # e.g. "unknown format: 3" (floating point samples)
-    return "its header is damaged or the file is cut short"
+        return text, text  # e.g. "unknown format: 6" (A-law)
+    return "its header is damaged or the file is cut short", "文件头已损坏，或文件不完整"
 
 
 def wav_info(path: str | Path) -> WavInfo:
@@ -493,23 +519,34 @@ def wav_info(path: str | Path) -> WavInfo:
         with wave.open(str(path), "rb") as w:
             info = WavInfo(path, w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes())
     except FileNotFoundError:
-        raise WavError(f"{path}: file not found") from None
+        raise WavError(f"{path}: file not found", zh=f"{path}：文件不存在") from None
     except IsADirectoryError:
-        raise WavError(f"{path}: is a folder, not a WAV file") from None
+        raise WavError(f"{path}: is a folder, not a WAV file", zh=f"{path}：这是一个文件夹，不是 WAV 文件") from None
     except (wave.Error, EOFError) as e:
         hint = " (convert it: sox IN -b 16 OUT.wav, or ffmpeg -i IN -ac 1 -ar 16000 OUT.wav)"
-        raise WavError(f"{path}: not a PCM WAV file we can read: {_not_wav_reason(path, e)}{hint}") from None
+        hint_zh = "（可以先转换：sox IN -b 16 OUT.wav，或 ffmpeg -i IN -ac 1 -ar 16000 OUT.wav）"
+        why, why_zh = _not_wav_reason(path, e)
+        raise WavError(
+            f"{path}: not a PCM WAV file we can read: {why}{hint}",
+            zh=f"{path}：不是能读取的 PCM WAV 文件：{why_zh}{hint_zh}",
+        ) from None
     except OSError as e:
-        raise WavError(f"{path}: cannot read: {e.strerror}") from None
+        from callassist.record.paths import os_problem_zh
+
+        raise WavError(f"{path}: cannot read: {e.strerror}", zh=f"{path}：无法读取：{os_problem_zh(e)}") from None
     if info.channels < 1:
-        raise WavError(f"{path}: no audio channels")
+        raise WavError(f"{path}: no audio channels", zh=f"{path}：没有音频声道")
     if info.rate < MIN_RATE:
         raise WavError(
             f"{path}: sample rate {info.rate} Hz is too low for speech recognition (need at least {MIN_RATE} Hz; "
-            f"16000 Hz is best)"
+            f"16000 Hz is best)",
+            zh=f"{path}：采样率 {info.rate} Hz 太低，无法做语音识别（至少要 {MIN_RATE} Hz，16000 Hz 最好）",
         )
     if info.sampwidth not in (1, 2, 3, 4):
-        raise WavError(f"{path}: {info.sampwidth * 8}-bit samples are not supported")
+        raise WavError(
+            f"{path}: {info.sampwidth * 8}-bit samples are not supported",
+            zh=f"{path}：不支持 {info.sampwidth * 8} 位的采样",
+        )
     return info
 
 
@@ -535,7 +572,10 @@ class WavSource(_QueuedSource):
         super().__init__(name or speaker, speaker, queue_seconds=queue_seconds, block_seconds=block_seconds)
         self.info = wav_info(path)
         if channel is not None and not 0 <= channel < self.info.channels:
-            raise WavError(f"{path}: has {self.info.channels} channel(s), no channel {channel + 1}")
+            raise WavError(
+                f"{path}: has {self.info.channels} channel(s), no channel {channel + 1}",
+                zh=f"{path}：只有 {self.info.channels} 个声道，没有第 {channel + 1} 声道",
+            )
         self.channel = channel
         self.realtime = realtime
         self._in_rate = self.info.rate

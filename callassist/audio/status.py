@@ -16,6 +16,18 @@ class Probe:
     """Why recognition cannot be used (a broken model, a missing library); empty when it can or none was found."""
     devices: tuple[str, ...] = field(default_factory=tuple)
     device_problem: str = ""
+    problem_zh: str = ""
+    """`problem` in Chinese, when there is one."""
+    device_problem_zh: str = ""
+    """`device_problem` in Chinese, when there is one."""
+
+    def why(self, chinese: bool = False) -> str:
+        """Why recognition cannot be used, in Chinese when asked and known."""
+        return self.problem_zh if chinese and self.problem_zh else self.problem
+
+    def why_no_devices(self, chinese: bool = False) -> str:
+        """Why no input device can be used, in Chinese when asked and known."""
+        return self.device_problem_zh if chinese and self.device_problem_zh else self.device_problem
 
     @property
     def ready(self) -> bool:

@@ -98,7 +98,7 @@ def transcribe_file(
     started = started_at or (datetime.now().astimezone() - timedelta(seconds=info.duration))
     finals: list[Utterance] = []
     lock = threading.Lock()
-    failures: list[str] = []
+    failures: list[Status] = []
 
     def collect(u: Utterance) -> None:
         if u.is_final:
@@ -107,7 +107,7 @@ def transcribe_file(
 
     def status(s: Status) -> None:
         if s.kind == "failed":
-            failures.append(s.message)
+            failures.append(s)
 
     recognizers = [Recognizer(model, s, collect, status, grammar=grammar, partials=False) for s in sources]
     source_json = {
@@ -173,7 +173,7 @@ def transcribe_file(
         if progress is not None:
             progress(info.duration, info.duration)
         if failures:
-            raise RecognizerError(failures[0])
+            raise RecognizerError(failures[0].message, zh=failures[0].message_zh)
         audio = sum(r.audio_seconds for r in recognizers)
         rtf = sum(r.decode_seconds for r in recognizers) / audio if audio else 0.0
         session.system("recognizer_stopped", when=ended, source=path.name, reason="end", rtf=round(rtf, 3))
@@ -212,11 +212,20 @@ def parse_agent_channel(value: str | None, channels: int, path: str) -> int | No
     elif v.isdigit():
         n = int(v)
     else:
-        raise CallassistError(f"--agent-channel {value}: give a channel number (1 = left, 2 = right)")
+        raise CallassistError(
+            f"--agent-channel {value}: give a channel number (1 = left, 2 = right)",
+            zh=f"--agent-channel {value}：请写声道编号（1 = 左声道，2 = 右声道）",
+        )
     if n < 1:
-        raise CallassistError("--agent-channel: channels are numbered from 1 (1 = left, 2 = right)")
+        raise CallassistError(
+            "--agent-channel: channels are numbered from 1 (1 = left, 2 = right)",
+            zh="--agent-channel：声道从 1 开始编号（1 = 左声道，2 = 右声道）",
+        )
     if n > channels:
-        raise CallassistError(f"{path}: has {channels} channel(s), no channel {n} (--agent-channel)")
+        raise CallassistError(
+            f"{path}: has {channels} channel(s), no channel {n} (--agent-channel)",
+            zh=f"{path}：只有 {channels} 个声道，没有第 {n} 声道（--agent-channel）",
+        )
     return n - 1
 
 
@@ -246,7 +255,10 @@ def transcribe(args: argparse.Namespace) -> int:
         try:
             started = datetime.fromisoformat(args.started).astimezone()
         except ValueError:
-            raise CallassistError(f"--started {args.started}: not an ISO 8601 time (2026-03-01T14:05)") from None
+            raise CallassistError(
+                f"--started {args.started}: not an ISO 8601 time (2026-03-01T14:05)",
+                zh=f"--started {args.started}：不是 ISO 8601 格式的时间（例如 2026-03-01T14:05）",
+            ) from None
     else:
         started = default_started(path, info.duration)
     model_path = M.find_model(args.model, language=book.lang)
