@@ -19,7 +19,9 @@ def probe(model: str | None = None, language: str | None = None) -> SpeechStatus
     try:
         from callassist.audio.live import probe as audio_probe
     except ImportError as e:  # the audio part is optional; numpy or a submodule may be missing
-        return SpeechStatus(problem=f"the live speech part cannot be loaded ({e})")
+        return SpeechStatus(
+            problem=f"the live speech part cannot be loaded ({e})", problem_zh=f"语音部分无法加载（{e}）"
+        )
     return audio_probe(model, language)
 
 
@@ -34,4 +36,5 @@ def live_audio(services: Any, sink: Any, session: Any) -> Any:
         sources_for(),
         call_started=session.started_at,
         language=services.playbook.lang,
+        chinese=services.lang == "zh",
     )

@@ -374,7 +374,8 @@ class CallScreen(BaseScreen):
             return
         err = event.worker.error
         if event.worker.name == "listen":
-            self.post_message(ListeningChanged("failed", f"{err}"))
+            why = err.message(self.services.lang == "zh") if isinstance(err, CallassistError) else f"{err}"
+            self.post_message(ListeningChanged("failed", why))
             self.query_one(StatusBar).listening = self.t("call.typed")
         else:
             self.notify(f"{type(err).__name__}: {err}", severity="error", timeout=15)

@@ -124,7 +124,8 @@ class HomeScreen(BaseScreen):
         elif status.model and not status.problem:
             body.append(t("home.speech.ready", name=status.model), style="bold")
         elif status.problem and status.problem != "no-model":
-            body.append(t("home.speech.unavailable", why=status.problem), style=self.tone("warn"))
+            why = status.why(self.services.lang == "zh")
+            body.append(t("home.speech.unavailable", why=why), style=self.tone("warn"))
         else:
             body.append(t("home.speech.none"), style=self.tone("warn"))
         if status.problem != "typed":
@@ -132,7 +133,8 @@ class HomeScreen(BaseScreen):
             if status.devices:
                 body.append(t("home.devices.list", n=len(status.devices), names=", ".join(status.devices[:3])))
             else:
-                body.append(status.device_problem or t("home.devices.none"), style="dim")
+                why = status.why_no_devices(self.services.lang == "zh")
+                body.append(why or t("home.devices.none"), style="dim")
         self.query_one("#home-speech", Prose).update(body)
 
     # -- actions ---------------------------------------------------------------------------------
