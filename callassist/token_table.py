@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -105,13 +106,16 @@ def build(
         lock.unlink(missing_ok=True)
 
 
-def _take(lock: Path) -> bool:
-    """Create the builder's lock file; a lock left by a process that no longer runs is taken over."""
+def _take(lock: Path, stale_after: float = 600.0) -> bool:
+    """Create the builder's lock file. A lock left by a process that no longer runs is taken over, and so is one
+    older than `stale_after` seconds (a build takes about a second; its process id may now be another's)."""
     for _ in range(2):
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             try:
+                if time.time() - lock.stat().st_mtime > stale_after:
+                    raise ProcessLookupError
                 pid = int(lock.read_text(encoding="ascii") or "0")
                 os.kill(pid, 0)
                 return False  # someone is building it now

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -138,3 +139,14 @@ def test_the_encoder_builds_the_table_in_the_background_and_uses_it():
     again.load_in_background(warm=["你为什么逾期了"])
     again.ready()
     assert again._single_forward()._table is None
+
+
+def test_an_old_lock_is_taken_over_even_if_its_process_id_is_in_use(backend, tmp_path):
+    """The process id in a lock left long ago may belong to another program by now."""
+    fast = SentenceForward(backend)
+    lock = tmp_path / "rows-v1.building"
+    lock.write_text(str(os.getpid()))  # a live process, but the lock is an hour old
+    old = time.time() - 3600
+    os.utime(lock, (old, old))
+    assert token_table.build(tmp_path, fast, _ids(backend, TEXTS[:1]), keep_free=0)
+    assert not lock.exists()
