@@ -83,11 +83,10 @@ class Encoder:
         from callassist import token_table, usem3_cache
 
         folder = usem3_cache.folder()
-        found = token_table.load(folder, forward)
-        if found is None and build:
-            ids = token_table.common_ids(forward.b.sp.pieces())
-            if token_table.build(folder, forward, ids, stop=self._stop):
-                found = token_table.load(folder, forward)
+        ids = token_table.common_ids(forward.b.sp.pieces())
+        found = token_table.load(folder, forward, expect=ids)
+        if found is None and build and token_table.build(folder, forward, ids, stop=self._stop):
+            found = token_table.load(folder, forward, expect=ids)
         if found is not None:
             forward.use_table(*found)
         return found is not None

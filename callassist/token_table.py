@@ -43,8 +43,11 @@ def paths(folder: Path) -> tuple[Path, Path]:
     return folder / f"rows-v{_FORMAT}.npy", folder / f"rows-v{_FORMAT}-ids.npy"
 
 
-def load(folder: Path, forward) -> tuple[np.ndarray, np.ndarray] | None:
-    """(ids, rows) from the cache folder, memory-mapped; None when missing, damaged or not this model's."""
+def load(folder: Path, forward, expect: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(ids, rows) from the cache folder, memory-mapped; None when missing, damaged or not this model's.
+
+    `expect`: the ids the table must have (common_ids of the vocabulary): a changed id would give a token another
+    token's row, which the few rows probed below would not show."""
     rows_path, ids_path = paths(folder)
     try:
         ids = np.load(ids_path, allow_pickle=False)
@@ -53,6 +56,10 @@ def load(folder: Path, forward) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     if ids.ndim != 1 or rows.dtype != np.float32 or rows.shape != (len(ids), forward.width) or not len(ids):
         return None
+    if expect is not None and not np.array_equal(ids, expect):
+        return None
+    if ids.dtype.kind not in "iu" or ids[0] < 0 or ids[-1] >= forward.b.table.shape[0] or np.any(np.diff(ids) <= 0):
+        return None  # written sorted by build(), all within the vocabulary
     rows = np.asarray(rows)  # a plain array over the mapping: no memmap subclass hooks on every access
     probe = [0, len(ids) // 2, len(ids) - 1]  # a few rows computed afresh must agree with the file
     if not np.allclose(rows[probe], forward.compute([int(i) for i in ids[probe]]), atol=1e-4):

@@ -121,6 +121,51 @@ def test_one_builder_at_a_time_and_a_stale_lock_is_taken_over(backend, tmp_path)
     assert not lock.exists() and not left.exists() and token_table.load(tmp_path, fast) is not None
 
 
+def test_a_damaged_id_file_is_not_used(backend, tmp_path):
+    """The ids file is checked too: a changed id would hand a token another token's row, an id out of range
+    must not raise (the encoder would then skip preparing the playbook's words)."""
+    fast = SentenceForward(backend)
+    some = _ids(backend, TEXTS)
+    assert token_table.build(tmp_path, fast, some, keep_free=0)
+    _, ids_path = token_table.paths(tmp_path)
+    assert token_table.load(tmp_path, fast, expect=some) is not None
+    for at, value in ((1, some[1] + 1), (1, 10**7), (len(some) // 2, 10**7), (2, -5)):
+        bad = some.copy()
+        bad[at] = value
+        np.save(ids_path, bad, allow_pickle=False)
+        assert token_table.load(tmp_path, fast, expect=some) is None
+    bad = some.copy()
+    bad[3] = 10**7  # out of range, not one of the rows probed: refused even without the expected ids
+    np.save(ids_path, bad, allow_pickle=False)
+    assert token_table.load(tmp_path, fast) is None
+
+
+def test_the_encoder_still_prepares_the_playbooks_words_over_a_damaged_table(tmp_path, monkeypatch):
+    import shutil as sh
+
+    from callassist.encoder import Encoder
+
+    usem3_cache.load_backend()
+    source = usem3_cache.folder()
+    monkeypatch.setenv("CALLASSIST_CACHE_DIR", str(tmp_path))
+    folder = usem3_cache.folder()
+    folder.parent.mkdir(parents=True)
+    sh.copytree(source, folder, ignore=sh.ignore_patterns("rows-*"))
+    backend = usem3_cache.load_backend()
+    fast = SentenceForward(backend)
+    ids = token_table.common_ids(backend.sp.pieces())[:600]
+    assert token_table.build(folder, fast, ids, keep_free=0)
+    _, ids_path = token_table.paths(folder)
+    bad = ids.copy()
+    bad[7] = 10**7
+    np.save(ids_path, bad, allow_pickle=False)
+    enc = Encoder(word_table=True)
+    monkeypatch.setattr(token_table, "build", lambda *a, **k: False)  # not the point here, and slow
+    enc.load_in_background(warm=["你为什么逾期了"])
+    enc.ready()
+    assert len(enc._single_forward()._rows) > 3
+
+
 def test_the_encoder_builds_the_table_in_the_background_and_uses_it():
     from callassist.encoder import Encoder
 
