@@ -36,33 +36,40 @@ def print_match(m: Match, book: Playbook, values: dict[str, str]) -> None:
     from callassist.matcher import why_none_text
 
     zh = book.lang == "zh"
+    colon, sep = ("：", "、") if zh else (": ", ", ")
     if m.intent is None:
         label = "无建议" if zh else "no suggestion"
-        say((label, "bold"), f"  ({'匹配度' if zh else 'score'} {m.score:.2f}: {why_none_text(m, zh)})")
+        why = why_none_text(m, zh)
+        say((label, "bold"), f"  （匹配度 {m.score:.2f}：{why}）" if zh else f"  (score {m.score:.2f}: {why})")
         if m.candidates:
             say("  " + ", ".join(f"{c.intent} {c.score:.2f}" for c in m.candidates))
         return
     it = book.intent(m.intent)
     style = "bold red" if it.is_alert else "bold green"
-    say((f"{'⚠ ' if it.is_alert else '→ '}{it.id}", style), f"  {it.title}  (score {m.score:.2f})")
+    score = f"（匹配度 {m.score:.2f}）" if zh else f"(score {m.score:.2f})"
+    say((f"{'⚠ ' if it.is_alert else '→ '}{it.id}", style), f"  {it.title}  {score}")
     if m.reason:
-        lv = " · ".join(f"{k} {v:.2f}" for k, v in m.reason.levels.items())
-        terms = "、".join(m.reason.terms) if zh else ", ".join(m.reason.terms)
-        say((f"  {'依据' if zh else 'why'}: “{m.reason.example}”  {terms}  ({lv})", "dim"))
-    say((f"  {'建议回答' if zh else 'answer'}:", "bold"), f" {fill(it.answer, values)}")
+        lv = " · ".join(f"{_LEVELS_ZH.get(k, k) if zh else k} {v:.2f}" for k, v in m.reason.levels.items())
+        lv = f"（{lv}）" if zh else f"({lv})"
+        say((f"  {'依据' if zh else 'why'}{colon}“{m.reason.example}”  {sep.join(m.reason.terms)}  {lv}", "dim"))
+    say((f"  {'建议回答' if zh else 'answer'}{colon}", "bold"), f"{fill(it.answer, values)}")
     if it.alert:
-        say((f"  {'警示' if zh else 'alert'}: {it.alert}", "red"))
+        say((f"  {'警示' if zh else 'alert'}{colon}{it.alert}", "red"))
         if it.rule:
-            say((f"  {'依据' if zh else 'rule'}: {it.rule}", "red"))
+            say((f"  {'依据' if zh else 'rule'}{colon}{it.rule}", "red"))
     for other in (book.intent(i) for i in m.also_alerts):
-        say((f"  {'另有警示' if zh else 'also an alert'}: {other.alert}", "red"))
+        say((f"  {'另有警示' if zh else 'also an alert'}{colon}{other.alert}", "red"))
         if other.rule:
-            say((f"  {'依据' if zh else 'rule'}: {other.rule}", "red"))
+            say((f"  {'依据' if zh else 'rule'}{colon}{other.rule}", "red"))
     for f in it.follow_up:
         say(f"  · {fill(f, values)}")
     others = [c for c in m.candidates if c.intent != m.intent][:2]
     if others:
-        say((f"  {'其他' if zh else 'also'}: " + ", ".join(f"{c.intent} {c.score:.2f}" for c in others), "dim"))
+        say((f"  {'其他' if zh else 'also'}{colon}" + ", ".join(f"{c.intent} {c.score:.2f}" for c in others), "dim"))
+
+
+# The matcher's levels as the app's suggestion card names them (tui/strings.py, call.level.*).
+_LEVELS_ZH = {"chars": "字面", "pinyin": "拼音", "meaning": "语义"}
 
 
 def print_plan(p: Plan, lang: str = "zh") -> None:

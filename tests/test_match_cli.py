@@ -130,3 +130,16 @@ def test_a_long_chinese_answer_wraps_at_characters_not_after_its_label():
     from rich.cells import cell_len
 
     assert all(cell_len(line) <= 60 for line in lines)
+
+
+def test_the_chinese_output_is_all_chinese_as_on_the_calls_card():
+    """The card in the app names the levels 字面 / 拼音 / 语义 with Chinese punctuation; the same match printed by
+    `callassist match` said 'score', '(chars 0.35 · pinyin 0.45 · meaning 0.62)' and '建议回答:'."""
+    r = subprocess.run([*CMD, "你再不还钱我们就去你单位找你领导"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    for english in ("score", "chars", "pinyin", "meaning", "依据:", "建议回答:", "警示:"):
+        assert english not in out
+    assert "匹配度" in out and "字面" in out and "语义" in out and "建议回答：" in out
+    r = subprocess.run([*CMD, "--lang", "en-US", "we will call your employer"], capture_output=True, text=True)
+    assert r.returncode == 0 and "(score " in r.stdout and "answer: " in r.stdout  # English unchanged
