@@ -140,6 +140,24 @@ async def test_a_records_folder_that_cannot_be_written_is_reported(tmp_path):
         await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
 
 
+async def test_a_records_folder_that_cannot_be_written_is_reported_in_chinese(tmp_path):
+    """The record's error has its Chinese wording (不是文件夹); the Chinese call screen showed the English one."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the records folder should be")
+    app = make_app("zh", blocker)
+    notes = capture_notifications(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("c", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CallScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.has_class("-failed"))
+        body = str(screen.query_one("#suggestion-body").content)
+        assert f"没有在记录：{blocker}：不是文件夹" in body and "is not a folder" not in body
+        assert any("记录出错" in n and "不是文件夹" in n for n in notes), notes
+        await pilot.press("escape", "e", "y")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
+
+
 async def test_listening_states_level_and_dropouts_reach_the_status_line(tmp_path):
     from callassist.tui.screens.call import LevelChanged, ListeningChanged, PartialHeard
     from callassist.tui.widgets.status import StatusBar

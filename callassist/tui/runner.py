@@ -41,11 +41,16 @@ class Matched(Message):
 
 
 class SessionFailed(Message):
-    """A command could not be carried out; `fatal` when the record could not even be opened."""
+    """A command could not be carried out; `fatal` when the record could not even be opened. `error_zh`: the error
+    in Chinese, when it has that wording (CallassistError.zh)."""
 
-    def __init__(self, error: str, *, fatal: bool = False) -> None:
+    def __init__(self, error: str, *, fatal: bool = False, error_zh: str | None = None) -> None:
         super().__init__()
-        self.error, self.fatal = error, fatal
+        self.error, self.fatal, self.error_zh = error, fatal, error_zh
+
+    def message(self, chinese: bool) -> str:
+        """The error in Chinese when asked and known, else in English."""
+        return self.error_zh if chinese and self.error_zh else self.error
 
 
 class SessionClosed(Message):
@@ -97,7 +102,7 @@ class SessionRunner:
             session = self.open_session()
         except CallassistError as e:
             self.closed = True
-            self._post(SessionFailed(str(e), fatal=True))
+            self._post(SessionFailed(str(e), fatal=True, error_zh=e.zh))
             return
         self.session = session
         session.subscribe(lambda event: self._post(Journaled(event)))
@@ -113,7 +118,7 @@ class SessionRunner:
             try:
                 result = getattr(session, method)(*args, **kwargs)
             except CallassistError as e:
-                self._post(SessionFailed(str(e)))
+                self._post(SessionFailed(str(e), error_zh=e.zh))
                 if method == "close":
                     return
                 continue
@@ -133,7 +138,7 @@ class SessionRunner:
             try:
                 match = session.partial(speaker, text)
             except CallassistError as e:
-                self._post(SessionFailed(str(e)))
+                self._post(SessionFailed(str(e), error_zh=e.zh))
                 continue
             if match is not None:
                 self._post(Matched(match, speaker=speaker, partial=True))

@@ -262,10 +262,11 @@ class CallScreen(BaseScreen):
 
     @on(SessionFailed)
     def session_failed(self, message: SessionFailed) -> None:
-        self.notify(self.t("call.error", error=message.error), severity="error", timeout=15)
+        error = message.message(self.services.lang == "zh")
+        self.notify(self.t("call.error", error=error), severity="error", timeout=15)
         if message.fatal:  # the record could not be opened: say so where the suggestions go, and stay honest
             self.query_one(StatusBar).recording = False
-            self.query_one(SuggestionCard).set_waiting(self.t("call.no_record", error=message.error))
+            self.query_one(SuggestionCard).set_waiting(self.t("call.no_record", error=error))
             self.add_class("-failed")
 
     @on(SessionClosed)
