@@ -12,11 +12,11 @@ building it) means rows are computed as before, and deleting it costs only that 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -82,12 +82,17 @@ def build(
     try:
         if shutil.disk_usage(folder).free < len(ids) * forward.width * 4 + keep_free:
             return False
+        # One builder at a time: the lock goes with the file descriptor, so a builder that dies releases it.
+        lock = os.open(folder / f"rows-v{_FORMAT}.building", os.O_CREAT | os.O_WRONLY, 0o644)
     except OSError:
         return False
-    lock = folder / f"rows-v{_FORMAT}.building"
-    if not _take(lock):
-        return False
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(lock)
+        return False  # someone is building it now
     tmp = rows_path.with_name(f"{rows_path.stem}.{os.getpid()}.tmp")
+    done = False
     try:
         for left in folder.glob(f"rows-v{_FORMAT}*.tmp*"):  # from a builder that was killed: we hold the lock now
             left.unlink(missing_ok=True)
@@ -100,40 +105,18 @@ def build(
                     raise Stopped
                 part = forward.compute([int(i) for i in ids[start : start + chunk]])
                 f.write(np.ascontiguousarray(part, dtype="<f4").tobytes())
+            f.flush()
+            os.fsync(f.fileno())  # on disk before it gets its name: a power cut leaves no table of zeros
         ids_tmp = ids_path.with_name(f"{ids_path.stem}.{os.getpid()}.tmp.npy")
         np.save(ids_tmp, ids, allow_pickle=False)
         os.replace(ids_tmp, ids_path)
         os.replace(tmp, rows_path)
-        return True
+        done = True
     except (OSError, Stopped):
-        for p in folder.glob(f"rows-v{_FORMAT}*.{os.getpid()}.tmp*"):
-            p.unlink(missing_ok=True)
-        return False
+        pass
     finally:
-        lock.unlink(missing_ok=True)
-
-
-def _take(lock: Path, stale_after: float = 600.0) -> bool:
-    """Create the builder's lock file. A lock left by a process that no longer runs is taken over, and so is one
-    older than `stale_after` seconds (a build takes about a second; its process id may now be another's)."""
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                if time.time() - lock.stat().st_mtime > stale_after:
-                    raise ProcessLookupError
-                pid = int(lock.read_text(encoding="ascii") or "0")
-                os.kill(pid, 0)
-                return False  # someone is building it now
-            except (ValueError, ProcessLookupError):
-                lock.unlink(missing_ok=True)  # left behind: try again
-                continue
-            except OSError:
-                return False
-        except OSError:
-            return False
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(str(os.getpid()))
-        return True
-    return False
+        if not done:  # whatever stopped it (no space, exiting, an error): nothing half-written stays
+            for p in folder.glob(f"rows-v{_FORMAT}*.{os.getpid()}.tmp*"):
+                p.unlink(missing_ok=True)
+        os.close(lock)
+    return done
