@@ -1,6 +1,11 @@
 """The one exception type the CLI turns into a clear one-line message."""
 
 
+def describe(err: BaseException, chinese: bool = False) -> str:
+    """One line for a person: a CallassistError in the UI's language, anything else as its type and message."""
+    return err.message(chinese) if isinstance(err, CallassistError) else f"{type(err).__name__}: {err}"
+
+
 class CallassistError(Exception):
     """An error the user can act on; str() is the whole message, naming the file and the problem."""
 

@@ -163,3 +163,11 @@ def test_argparse_error_line_follows_theset_locale(monkeypatch, capsys, lang, ar
     err = capsys.readouterr().err
     assert err.startswith("用法：" if lang.startswith("zh") else "usage:"), err
     assert err.splitlines()[-1].startswith(line), err
+
+
+def test_describe_gives_a_callassist_error_in_the_ui_language_and_others_with_their_type():
+    from callassist.errors import CallassistError, describe
+
+    err = CallassistError("x.toml: bad TOML", zh="x.toml：TOML 格式有误")
+    assert describe(err, chinese=True) == "x.toml：TOML 格式有误" and describe(err) == "x.toml: bad TOML"
+    assert describe(ValueError("boom"), chinese=True) == "ValueError: boom"

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
+from callassist.errors import describe
 from callassist.tui.screens.base import localized
 from callassist.tui.services import Services, make_services
 
@@ -154,7 +155,7 @@ class CallAssist(App[None]):
             fut.set_result(matcher)
         except Exception as e:  # the future carries the error to whoever waits; the UI gets one line
             fut.set_exception(e)
-            self.post_message(MatcherReady(key, error=f"{type(e).__name__}: {e}"))
+            self.post_message(MatcherReady(key, error=describe(e, self.services.lang == "zh")))
             return
         self.post_message(MatcherReady(key))
 
@@ -170,7 +171,7 @@ class CallAssist(App[None]):
         """One place where a failed app-level worker becomes a line the user sees."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             err = event.worker.error
-            self.notify(f"{type(err).__name__}: {err}", severity="error", timeout=10)
+            self.notify(describe(err, self.services.lang == "zh"), severity="error", timeout=10)
 
 
 def make_app(

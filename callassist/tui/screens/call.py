@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Input
 
-from callassist.errors import CallassistError
+from callassist.errors import CallassistError, describe
 from callassist.playbook import fill
 from callassist.tui import events as ev
 from callassist.tui.runner import Journaled, Matched, SessionClosed, SessionFailed, SessionRunner, SessionStarted
@@ -379,7 +379,7 @@ class CallScreen(BaseScreen):
             self.post_message(ListeningChanged("failed", why))
             self.query_one(StatusBar).listening = self.t("call.typed")
         else:
-            self.notify(f"{type(err).__name__}: {err}", severity="error", timeout=15)
+            self.notify(describe(err, self.services.lang == "zh"), severity="error", timeout=15)
 
     # -- keys ------------------------------------------------------------------------------------
 
