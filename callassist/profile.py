@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import date
 from pathlib import Path
 
 import tomli_w
 
 from callassist import locations
+from callassist.dates import looks_like_date, parse_date
 from callassist.errors import CallassistError
 from callassist.plan import PlanError, check_value, make_plan, money
 
@@ -84,26 +83,18 @@ def _coerce(key: str, value: object, where: str) -> object:
     return text
 
 
-# A written date in first_due ("2026-12-15", "12月15日"); anything else there is free text ("下月15日").
-_DATE = re.compile(r"(?:(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})|(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?)")
-
-
 def check_first_due(text: str, where: str = "", name: str = "'first_due'") -> None:
-    """Raise ProfileError if `text` is written as a date (2026-12-15, 12月15日) that does not exist; `where` and
-    `name` start the message (the command line names the option and key, the app the field's label)."""
-    m = _DATE.fullmatch(text.strip())
-    if not m:
+    """Raise ProfileError if `text` is written as a date (2026-12-15, 12月15日) that does not exist; other text is
+    free (下月15日). `where` and `name` start the message (the command line names the option and key, the app the
+    field's label)."""
+    if not looks_like_date(text) or parse_date(text) is not None:
         return
-    year, month, day = (m[1], m[2], m[3]) if m[1] else (m[4] or "2024", m[5], m[6])  # 2024: 2月29日 exists
-    try:
-        date(int(year), int(month), int(day))
-    except ValueError:
-        raise ProfileError(
-            f"{where}: {name} is a date that does not exist: {text!r}"
-            if where
-            else f"{name} is a date that does not exist: {text!r}",
-            zh=f"{where}：{name} 写的日期不存在：{text!r}" if where else f"{name} 写的日期不存在：{text!r}",
-        ) from None
+    raise ProfileError(
+        f"{where}: {name} is a date that does not exist: {text!r}"
+        if where
+        else f"{name} is a date that does not exist: {text!r}",
+        zh=f"{where}：{name} 写的日期不存在：{text!r}" if where else f"{name} 写的日期不存在：{text!r}",
+    )
 
 
 def read(path: Path | None = None) -> dict[str, object]:

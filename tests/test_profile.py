@@ -216,7 +216,7 @@ def test_profile_values_with_square_brackets_are_shown_as_written():
     assert "[see note] 失业[/x]" in shown.stdout
 
 
-@pytest.mark.parametrize("bad", ["2026-13-01", "2026/2/30", "2月30日", "2027年13月1日"])
+@pytest.mark.parametrize("bad", ["2026-13-01", "2026/2/30", "2月30日", "2027年13月1日", "12/32"])
 def test_a_first_due_date_that_does_not_exist_is_refused(bad, tmp_path):
     """first_due is free text ('下月15日' is fine), but a written date that does not exist was accepted."""
     from callassist import profile as prof

@@ -162,7 +162,7 @@ def test_an_agreed_date_without_a_year_is_the_next_such_day():
     """'12月15日' was refused (a year was required) in a form filled in during the call."""
     from datetime import date
 
-    from callassist.tui.screens.dialogs import parse_date
+    from callassist.dates import parse_date
 
     today = date(2026, 11, 24)
     assert parse_date("12月15日", today) == date(2026, 12, 15)

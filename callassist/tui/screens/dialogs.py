@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +13,7 @@ from textual.widgets import Checkbox, Footer, Input, Label, OptionList, RadioBut
 from textual.widgets.option_list import Option
 
 from callassist import profile as prof
+from callassist.dates import parse_date
 from callassist.tui.screens.base import BaseDialog, localized
 from callassist.tui.strings import translator
 
@@ -229,36 +228,6 @@ def agreed_dialog(lang: str) -> FormDialog:
         ],
         validate=lambda values: agreed_problem(values, lang, warned),
     )
-
-
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?")
-_MONTH_DAY = re.compile(r"(\d{1,2})\s*(?:月|[-/])\s*(\d{1,2})\s*[日号]?")
-
-
-def parse_date(text: str, today: date | None = None) -> date | None:
-    """A calendar date written 2026-12-15, 2026/12/15, 2026.12.15 or 2026年12月15日; without a year (12月15日,
-    12-15, 12/15) the next such day from `today` on. None if it is not a date."""
-    m = _DATE.fullmatch(text.strip())
-    try:
-        if m is not None:
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        m = _MONTH_DAY.fullmatch(text.strip())
-        if m is None:
-            return None
-        today = today or date.today()
-        month, day = int(m[1]), int(m[2])
-        for year in range(today.year, today.year + 5):  # 2月29日: the next leap year
-            try:
-                candidate = date(year, month, day)
-            except ValueError:
-                if not (month == 2 and day == 29):
-                    raise
-                continue
-            if candidate >= today:
-                return candidate
-        return None
-    except ValueError:
-        return None
 
 
 def agreed_problem(values: dict[str, object], lang: str, warned: dict[str, object]) -> tuple[str, str] | None:
