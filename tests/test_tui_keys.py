@@ -3,6 +3,8 @@ tick, stages, pause without audio), and quitting in the middle of a call."""
 
 from __future__ import annotations
 
+import pytest
+
 from callassist import profile as prof
 from callassist.tui.screens.call import CallScreen
 from callassist.tui.screens.home import HomeScreen
@@ -255,3 +257,21 @@ async def test_the_card_names_the_matching_levels_in_chinese(tmp_path):
         body = str(screen.query_one("#suggestion-body").content)
         assert "字面" in body and "拼音" in body and "语义" in body
         assert not any(word in body for word in ("chars", "pinyin", "meaning")), body
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_home_names_a_broken_speech_model_in_the_ui_language(tmp_path, lang):
+    """A folder given as the model that is not one: the home screen said why in English on the Chinese screen."""
+    from callassist.tui.widgets.prose import Prose
+
+    broken = tmp_path / "my-model"
+    (broken / "conf").mkdir(parents=True)
+    app = make_app(lang, tmp_path / "records", typed=False, model=str(broken))
+    async with app.run_test(size=(120, 40)) as pilot:
+        panel = app.screen.query_one("#home-speech", Prose)
+        await wait_for(pilot, lambda: "my-model" in str(panel.content), timeout=20)
+        text = str(panel.content)
+    if lang == "zh":
+        assert "不是 Vosk 语音模型" in text and "not a Vosk model" not in text, text
+    else:
+        assert "not a Vosk model" in text, text
