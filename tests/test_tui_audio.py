@@ -79,3 +79,37 @@ async def test_wav_call_through_the_real_recognizer(tmp_path, call_wav, monkeypa
     kinds = [e.get("kind") for e in rec.events if e["type"] == "system"]
     assert "recognizer_started" in kinds
     assert [e["intent"] for e in rec.events if e["type"] == "suggestion"] == ORDER
+
+
+async def test_a_speech_model_that_fails_to_load_is_reported_once(tmp_path):
+    """Listening that failed to start showed the failure twice: once from the listener's failed state, once more
+    from the worker's error."""
+    import wave
+
+    from callassist.audio import sources as S
+    from callassist.audio.live import LiveAudio
+    from tests.tui_support import capture_notifications
+
+    silent = tmp_path / "silent.wav"
+    with wave.open(str(silent), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\0\0" * 1600)
+    broken = tmp_path / "not-a-model"
+    (broken / "conf").mkdir(parents=True)
+
+    def listener(services, sink, session):
+        source = S.WavSource(silent, realtime=False)
+        return LiveAudio(sink, broken, [source], call_started=session.started_at, chinese=services.lang == "zh")
+
+    app = make_app("zh", tmp_path / "records", typed=False, listener=listener)
+    notes = capture_notifications(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("c", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CallScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.listen_state == "failed")
+        await pilot.pause(0.5)
+        shown = [n for n in notes if "not-a-model" in n]
+        assert len(shown) == 1 and "不是 Vosk 语音模型" in shown[0], notes

@@ -375,8 +375,9 @@ class CallScreen(BaseScreen):
             return
         err = event.worker.error
         if event.worker.name == "listen":
-            why = err.message(self.services.lang == "zh") if isinstance(err, CallassistError) else f"{err}"
-            self.post_message(ListeningChanged("failed", why))
+            if self.listen_state != "failed":  # the listener may have said so already, with the same reason
+                why = err.message(self.services.lang == "zh") if isinstance(err, CallassistError) else f"{err}"
+                self.post_message(ListeningChanged("failed", why))
             self.query_one(StatusBar).listening = self.t("call.typed")
         else:
             self.notify(describe(err, self.services.lang == "zh"), severity="error", timeout=15)
