@@ -504,12 +504,20 @@ def point_weights(point: str, lang: str) -> dict[str, int]:
 # Pitfalls
 # --------------------------------------------------------------------------------------------------------------
 
+_NOT_NOW_EN = (
+    r"\b(?:today|tonight|now|on\s+(?:this|the)\s+(?:call|phone)|over\s+the\s+phone|until|till|before|unless|yet|"
+    r"in\s+writing|fees?|charges?|gift\s+cards?|by\s+(?:card|check|phone|wire)|wire|western\s+union)\b"
+)
+"""Words that make 'I won't pay' / 'I'm not paying' refuse one thing (a fee, gift cards), or put a payment off (today,
+on this call, until it is in writing), as the en-US playbook's own answers do, rather than refuse to pay at all."""
 _NO_MONEY_HARD = {
     "zh": r"一分(?:钱)?(?:都|也)?(?:没有|没|拿不出|还不了|给不了)|身无分文|一(?:点|毛)钱?(?:都|也)没|分文(?:没有|全无)|要钱没有|"
     r"什么(?:钱)?都没有|完全没(?:有)?钱|一点都还不了|不还了|就是不还|还个屁|没钱还(?:你|你们)?(?:了)?$",
     "en": r"\bno\s+money\b|don't\s+have\s+(?:any|a)\s+(?:money|dime|penny|cent)|\bnot\s+a\s+(?:dime|penny|cent)\b|"
-    r"can't\s+pay\s+(?:anything|a\s+(?:thing|dime|cent|penny))|\bi'?m\s+(?:flat\s+)?broke\b|\b(?:i'?m\s+)?not\s+paying\b|"
-    r"\bi\s+won't\s+pay\b|\bnever\s+(?:going\s+to\s+)?pay",
+    r"can't\s+pay\s+(?:anything|a\s+(?:thing|dime|cent|penny))|\bi'?m\s+(?:flat\s+)?broke\b|"
+    r"(?:\b(?:i'?m\s+)?not\s+paying\b|\bi\s+won't\s+pay\b)(?![^.;!?]*"
+    + _NOT_NOW_EN
+    + r")|\bnever\s+(?:going\s+to\s+)?pay",
 }
 _REFUSE_ALL = {
     # Not paying anything at all: the smallest sum refused (一分钱也不还, 一毛都不会给, 一分也别想拿) or a whole

@@ -1016,3 +1016,27 @@ def test_the_report_counts_a_repeated_pitfall_once_with_its_number(books, matche
     lines = [text for _, text in rehearse.report_lines(rep)]
     assert "（提前结束）" in lines[1] and "(提前结束)" not in lines[1]
     assert any(line.startswith("  避开误区：") for line in lines), lines
+
+
+@pytest.mark.parametrize(
+    ("text", "refuses"),
+    [
+        ("I'm not paying this", True),
+        ("I won't pay you people anything", True),
+        ("I'm never going to pay", True),
+        ("I'm not paying anything today.", False),
+        ("I won't pay on this call.", False),
+        ("I'm not paying anything until I get it in writing.", False),
+        ("I won't pay until I see the validation notice", False),
+        ("I won't pay that fee", False),
+        ("I'm not paying a processing fee, it's not in my contract", False),
+        ("I'm not paying by gift card", False),
+        ("I'm not paying over the phone, send me the plan first", False),
+    ],
+)
+def test_refusing_to_pay_anything_is_flagged_en(text, refuses):
+    """English like the Chinese above: 'I won't pay' is the no_money pitfall, but refusing to pay today, on this
+    call, a fee, by gift card or before it is in writing is what the playbook itself advises ('I won't make a
+    payment on this call', 'I won't pay a fee that isn't in my contract') and is not."""
+    got = read_reply(text, "en", EN_NUMBERS, agent_line="I need a payment from you today.", agent_intent="pay-today")
+    assert ("no_money" in {p.kind for p in got.pitfalls}) is refuses, got
