@@ -54,6 +54,41 @@ def _build_matcher(book, use_meaning: bool = True, many: bool = True):
         return Matcher(book, use_meaning=use_meaning, warm=many)
 
 
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    """Build now what the first start would otherwise build (`make` runs this once after installing): the sentence
+    encoder's unpacked weights, the word table and each bundled playbook's vectors and fitted scorer."""
+    import time
+
+    from callassist import locations, token_table, usem3_cache
+    from callassist import playbook as pb
+    from callassist.matcher import Matcher
+
+    zh = prefers_chinese()
+    t0 = time.perf_counter()
+    for lang in ("zh-CN", "en-US"):
+        book = pb.load(language=lang)  # with the user's own additions: their vectors are what a call needs
+        label = f"正在准备 {lang} 话术和语义模型…" if zh else f"Preparing the {lang} playbook and the sentence encoder…"
+        if sys.stderr.isatty():
+            from rich.console import Console
+
+            with Console(stderr=True).status(label):
+                Matcher(book).encoder.ready()
+        else:
+            Matcher(book).encoder.ready()
+    table = token_table.paths(usem3_cache.folder())[0].exists()
+    where, took = locations.cache_dir(), time.perf_counter() - t0
+    if zh:
+        print(f"缓存已准备好（{took:.1f} 秒）：{where}")
+        if not table:
+            print("词表没有建立（磁盘剩余不足约 1.2 GB，或缓存文件夹无法写入）：匹配照常，只是新词稍慢。")
+    else:
+        print(f"caches ready ({took:.1f} s): {where}")
+        if not table:
+            print("the word table was not built (less than about 1.2 GB free, or the cache folder cannot be written):")
+            print("matching works as usual, new words are a little slower.")
+    return 0
+
+
 def _cmd_plan(args: argparse.Namespace) -> int:
     from callassist.plan import make_plan
     from callassist.render import print_plan
@@ -143,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=_cmd_profile)
 
     _add_optional_commands(sub)
+
+    pp = sub.add_parser("prepare", help="build the caches a first start would build (make runs it once)")
+    pp.set_defaults(func=_cmd_prepare)
 
     d = sub.add_parser("demo", help="a short tour of the playbook, the matcher and the planner")
     d.set_defaults(func=_cmd_demo)

@@ -57,6 +57,7 @@ HELP_ZH: dict[str, str] = {
     "clear a value (repeatable)": "清除一项（可多次使用）",
     "open the profile in $EDITOR": "用 $EDITOR 打开个人资料",
     "a short tour of the playbook, the matcher and the planner": "简短演示：话术、回答匹配和还款计划",
+    "build the caches a first start would build (make runs it once)": "预先建立首次启动要建的缓存（make 会运行一次）",
     # record/commands.py
     "records folder (default: $CALLASSIST_TRANSCRIPTS, then 'transcripts' in config.toml, then ./transcripts)": (
         "通话记录所在的文件夹（默认依次找：$CALLASSIST_TRANSCRIPTS、config.toml 里的 transcripts、./transcripts）"

@@ -143,3 +143,26 @@ def test_the_chinese_output_is_all_chinese_as_on_the_calls_card():
     assert "匹配度" in out and "字面" in out and "语义" in out and "建议回答：" in out
     r = subprocess.run([*CMD, "--lang", "en-US", "we will call your employer"], capture_output=True, text=True)
     assert r.returncode == 0 and "(score " in r.stdout and "answer: " in r.stdout  # English unchanged
+
+
+def test_prepare_builds_what_the_first_match_would_build(tmp_path):
+    """`callassist prepare` (make runs it after installing) leaves nothing for the first `match` to build."""
+    import os
+    import shutil
+
+    env = {**os.environ, "CALLASSIST_CACHE_DIR": str(tmp_path / "cache"), "CALLASSIST_CONFIG_DIR": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "callassist", "prepare"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    cache = tmp_path / "cache"
+    assert r.stdout.startswith("caches ready (") and str(cache) in r.stdout
+    (folder,) = (cache / "usem3").iterdir()
+    assert (folder / "meta.json").exists()
+    if shutil.disk_usage(cache).free > (1 << 30) + 300_000_000:
+        assert (folder / "rows-v1.npy").exists() and "not built" not in r.stdout
+    made = {p: p.stat().st_mtime_ns for d in ("embeddings", "scorers") for p in (cache / d).iterdir()}
+    assert len(made) >= 4  # both bundled playbooks: their vectors and their fitted scorers
+    for lang in ("zh-CN", "en-US"):
+        m = subprocess.run([*CMD, "--lang", lang, "你好"], capture_output=True, text=True, env=env)
+        assert m.returncode == 0, m.stderr
+    after = {p: p.stat().st_mtime_ns for d in ("embeddings", "scorers") for p in (cache / d).iterdir()}
+    assert after == made  # nothing new was computed
