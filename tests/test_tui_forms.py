@@ -172,3 +172,57 @@ def test_an_agreed_date_without_a_year_is_the_next_such_day():
     assert parse_date("2026年12月15日", today) == date(2026, 12, 15)
     for bad in ("13月1日", "2月30日", "12月", "下个月", "2026-13-01"):
         assert parse_date(bad, today) is None, bad
+
+
+async def test_agreed_and_profile_amounts_take_a_dollar_sign(tmp_path):
+    """An American types '$4,200' and '$350' for the agreed total and per period, and '$4,200' / '$2,500' in
+    'My numbers'; each was refused with "'Total amount' must be a number." A currency sign before (or 元 after)
+    an amount is now read like the thousands separator; the rate's '%' and its refusal elsewhere are unchanged."""
+    from tests.test_tui_call import start_call
+
+    app = make_app("en", tmp_path / "records")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await start_call(pilot)
+        await pilot.press("escape", "a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormDialog))
+        dialog = app.screen
+        for key, value in (
+            ("amount", "$4,200"),
+            ("periods", "12"),
+            ("per_period", "$ 350"),
+            ("first_due", "12/15/2026"),
+        ):
+            dialog.query_one(f"#field-{key}", Input).value = value
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is screen, 10)
+        folder = screen.session.folder
+    from callassist import record
+
+    agreed = next(e for e in record.load(folder).events if e["type"] == "agreed")
+    assert (agreed["amount"], agreed["periods"], agreed["per_period"], agreed["first_due"]) == (
+        4200.0,
+        12,
+        350.0,
+        "2026-12-15",
+    )
+    from callassist.tui.screens.dialogs import Field, parse_number
+
+    money = Field("debt", "profile.debt", number="float")
+    assert parse_number("US$4,200.50", money) == 4200.5 and parse_number("¥20,000", money) == 20000
+    assert parse_number("20000元", money) == 20000 and parse_number("$-5", money) == -5
+    for bad in ("$", "$$4", "4$2", "20%"):
+        with pytest.raises(ValueError):
+            parse_number(bad, money)
+
+
+def test_an_american_date_is_month_day_year():
+    """12/15/2026, the way the US writes dates, was refused in the agreed-term form ("must be a real date ... (not
+    12/15/2026)") and taken as free text by the profile; 12/15 without a year already meant December 15."""
+    from datetime import date
+
+    from callassist.dates import looks_like_date, parse_date
+
+    assert parse_date("12/15/2026") == date(2026, 12, 15) and parse_date("1/5/2027") == date(2027, 1, 5)
+    assert parse_date("12/15/26") == date(2026, 12, 15)
+    assert parse_date("13/15/2026") is None and looks_like_date("13/15/2026")  # refused, not free text
+    assert parse_date("2026/12/15") == date(2026, 12, 15)  # unchanged

@@ -383,7 +383,7 @@ EN: dict[str, str] = {
     "agreed.text": "Their words / details",
     "agreed.bad_number": "'{field}' must be a number.",
     "agreed.bad_int": "'{field}' must be a whole number.",
-    "agreed.bad_date": "'First due date' must be a real date, e.g. 2026-12-15 or 12-15 (not {value}).",
+    "agreed.bad_date": "'First due date' must be a real date, e.g. 12/15/2026, 2026-12-15 or 12/15 (not {value}).",
     "agreed.negative": "'{field}' cannot be negative.",
     "agreed.bad_periods": "'Periods' must be a whole number of 1 or more.",
     "agreed.mismatch": "The total {amount} does not match {periods} × {per_period} = {product}. Check it; if it is "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -179,12 +180,18 @@ class FormDialog(BaseDialog):
             self.dismiss(values)
 
 
+_CURRENCY = re.compile(r"^(?:US\$|\$|¥|￥|RMB)\s*|\s*(?:元|块)$")
+
+
 def parse_number(raw: str, f: Field) -> int | float:
     """A form field's number: whole for "int" fields; "20,000" for 20000; a trailing % where the field takes
-    one. Raises ValueError."""
+    one; a currency sign before the amount ($4,200, US$, ¥) or 元 after it, as people write amounts. Raises
+    ValueError."""
     if f.number == "int":
         return int(raw)
     text = raw.replace(",", "").strip()
+    if not f.percent:
+        text = _CURRENCY.sub("", text, count=1).strip()
     if f.percent and text[-1:] in ("%", "％"):
         value = float(text[:-1])
         return value / 100 if f.percent == "fraction" else value
