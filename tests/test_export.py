@@ -521,3 +521,13 @@ def test_control_characters_are_shown_not_passed_on(tmp_path):
     pack = render(mediation_doc([rec], "zh"), "html")
     assert "\x1b" not in pack and "借␛" in pack
     assert json.loads(export([rec], "json"))["records"][0]["events"][0]["text"].startswith("你好\x00\x01\x1b")
+
+
+def test_english_pack_counts_one_call_in_the_singular(tmp_path):
+    """One call said 'Drafted by callassist from 1 call records (2026-11-20 to 2026-11-20)'."""
+    one = _pack_records(tmp_path / "one", lender="Acme Recovery", n=1)
+    md = render(mediation_doc(one, "en"), "md")
+    assert "from 1 call record (2026-11-20)." in md and "call records" not in md
+    two = _pack_records(tmp_path / "two", lender="Acme Recovery", n=2)
+    md = render(mediation_doc(two, "en"), "md")
+    assert "from 2 call records (" in md

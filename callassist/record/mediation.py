@@ -469,6 +469,10 @@ def pack_zh(p: _Pack) -> Doc:
     return doc
 
 
+def _calls_en(n: int) -> str:
+    return "1 call record" if n == 1 else f"{n} call records"
+
+
 def pack_en(p: _Pack) -> Doc:
     """The English complaint, in the order of a CFPB complaint about a debt collector."""
     doc = Doc("Complaint about a debt collector (draft)", "en")
@@ -477,7 +481,8 @@ def pack_en(p: _Pack) -> Doc:
     doc.add(
         Heading(1, doc.title),
         Para(
-            f"Drafted by callassist from {len(p.records)} call records ({first} to {last}). Check every line, "
+            f"Drafted by callassist from {_calls_en(len(p.records))} ({first if first == last else f'{first} to {last}'}). "
+            "Check every line, "
             "fill in the blanks and delete what does not apply before you submit it at "
             "consumerfinance.gov/complaint or to your state attorney general.",
             "note",
