@@ -558,6 +558,15 @@ class Report:
         }
 
 
+_QUOTED_EN = re.compile(r"(?:^|(?<=[\s:(]))['‘“](\S.*?)['’”](?=$|[\s.,;:)])")
+
+
+def _said_en(point: str) -> str:
+    """The words to say in an English talking point: its quoted parts ('I fell behind because ...', Ask: 'What is
+    your full name ...'); an apostrophe inside a word (I'm, don't) neither opens nor closes one."""
+    return " ".join(m.group(1) for m in _QUOTED_EN.finditer(point))
+
+
 class Rehearsal:
     """Plays a scenario: shows the agent's line, reads each reply, branches, and scores the run at the end."""
 
@@ -680,10 +689,14 @@ class Rehearsal:
         rep = score(self.scenario, self.history, self.lang, finished=self.finished and not self.stopped)
         tips = list(rep.tips)
         for k in rep.missed:
-            refs = self._points.get(k)
+            refs = self._points.get(k) or []
+            if self.lang != "zh":  # English points mix lines to say ('...') with homework: only the former here
+                refs = [ref for ref in refs if k in point_weights(_said_en(ref.text), self.lang)]
             if refs:
                 say = "可以这样说" if self.lang == "zh" else "you could say"
                 tips.append(f"{POINTS[k].label(self.lang)} — {say}: {refs[0].text}")
+            elif self.lang != "zh" and self._points.get(k):
+                tips.append(f"{POINTS[k].label(self.lang)} — {POINTS[k].advice(self.lang)}")
         rep = Report(**{**rep.__dict__, "tips": tuple(tips)})
         self._report = rep
         if self.session is not None:

@@ -1040,3 +1040,20 @@ def test_refusing_to_pay_anything_is_flagged_en(text, refuses):
     payment on this call', 'I won't pay a fee that isn't in my contract') and is not."""
     got = read_reply(text, "en", EN_NUMBERS, agent_line="I need a payment from you today.", agent_intent="pay-today")
     assert ("no_money" in {p.kind for p in got.pitfalls}) is refuses, got
+
+
+def test_english_report_suggests_words_to_say_not_homework(books, matchers):
+    """'calmly named the line they crossed — you could say: Report violations to the CFPB at
+    consumerfinance.gov/complaint; the company generally replies within 15 days.' is something to do after the
+    call, not a line for the collector. 'you could say' is followed by a quoted line; a kind whose talking points
+    are all instructions gets its advice instead."""
+    sc = rehearse.find_scenario("en-us-collector")
+    r = Rehearsal(sc, books["en"], None, None, matcher=matchers["en"])
+    while not r.finished:
+        r.reply("Okay.")
+    tips = r.report().tips
+    push = next(t for t in tips if t.startswith("calmly named the line they crossed"))
+    assert "CFPB at consumerfinance.gov" not in push, push
+    assert push == "calmly named the line they crossed — Name the violation, ask them to stop, say you will report it."
+    said = [t for t in tips if "you could say:" in t]
+    assert said and all(re.search(r"you could say: .*['‘“]", t) for t in said), said
