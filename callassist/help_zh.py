@@ -135,7 +135,9 @@ HELP_ZH: dict[str, str] = {
     "the terminal app: live or typed calls, rehearsal, review (the default)": (
         "终端应用：实时或打字通话、演练、回顾（不带命令时默认打开它）"
     ),
-    "UI language and bundled playbook (default: zh)": "界面和内置话术的语言（默认：zh）",
+    "UI language and bundled playbook (default: en for an English locale, else zh)": (
+        "界面和内置话术的语言（默认：zh；英文区域设置下为 en）"
+    ),
     "playbook TOML (its language sets the UI unless --lang)": "话术文件，TOML 格式（不给 --lang 时界面语言跟随话术）",
     "where records are written and read": "通话记录保存和读取的位置",
     "Vosk model folder for live speech": "实时语音识别用的 Vosk 模型文件夹",

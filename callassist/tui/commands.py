@@ -7,7 +7,11 @@ import argparse
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The app's options (shared by `callassist app` and bare `callassist`)."""
-    p.add_argument("--lang", choices=["zh", "en"], help="UI language and bundled playbook (default: zh)")
+    p.add_argument(
+        "--lang",
+        choices=["zh", "en"],
+        help="UI language and bundled playbook (default: en for an English locale, else zh)",
+    )
     p.add_argument("--playbook", metavar="PATH", help="playbook TOML (its language sets the UI unless --lang)")
     p.add_argument("--transcripts", metavar="DIR", help="where records are written and read")
     p.add_argument("--model", metavar="PATH", help="Vosk model folder for live speech")

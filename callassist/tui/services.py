@@ -97,6 +97,18 @@ class Services:
         return replace(self, profile=profile)
 
 
+def locale_lang(environ: dict[str, str] | None = None) -> str:
+    """The app's language when neither --lang nor --playbook says: English for an English locale (the first of
+    LC_ALL, LC_MESSAGES, LANG that is set, else LANGUAGE's first entry), Chinese otherwise, C and none included."""
+    import os
+
+    env = os.environ if environ is None else environ
+    value = next((env[v] for v in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(v)), None)
+    if value is None:
+        value = env.get("LANGUAGE", "").split(":")[0]
+    return "en" if value.lower().startswith("en") else "zh"
+
+
 def make_services(
     *,
     lang: str | None = None,
@@ -114,7 +126,7 @@ def make_services(
         book = pb.load(playbook, language=LANGUAGES.get(lang or "", None))
         ui = lang or ("zh" if book.lang == "zh" else "en")
     else:
-        ui = lang or "zh"
+        ui = lang or locale_lang()
         book = pb.load(language=LANGUAGES[ui])
     return Services(
         lang=ui,
