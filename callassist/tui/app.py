@@ -97,7 +97,7 @@ class CallAssist(App[None]):
         try:
             self.services = self.services.with_playbook(path)
         except CallassistError as e:
-            self.notify(str(e), severity="error", timeout=10)
+            self.notify(describe(e, self.services.lang == "zh"), severity="error", timeout=10)
             return
         self.title = self.services.t("app.title")
         self.matcher_future(self.services.playbook)

@@ -97,6 +97,35 @@ class Services:
         return replace(self, profile=profile)
 
 
+def saved_lang() -> str | None:
+    """The language last chosen with `l` on the home screen (ui.toml in the config folder), if any."""
+    import tomllib
+
+    from callassist import locations
+
+    try:
+        value = tomllib.loads((locations.config_dir() / "ui.toml").read_text(encoding="utf-8")).get("language")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # a preference, not a record: anything unreadable means "not chosen"
+    return value if value in LANGUAGES else None
+
+
+def save_lang(lang: str) -> None:
+    """Remember the language chosen with `l` for the next start; a file that cannot be written only costs that."""
+    import os
+
+    from callassist import locations
+
+    path = locations.config_dir() / "ui.toml"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(f'# written by callassist when you press l on the home screen\nlanguage = "{lang}"\n', "utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        return
+
+
 def locale_lang(environ: dict[str, str] | None = None) -> str:
     """The app's language when neither --lang nor --playbook says: English for an English locale (the first of
     LC_ALL, LC_MESSAGES, LANG that is set, else LANGUAGE's first entry), Chinese otherwise, C and none included."""
@@ -126,7 +155,7 @@ def make_services(
         book = pb.load(playbook, language=LANGUAGES.get(lang or "", None))
         ui = lang or ("zh" if book.lang == "zh" else "en")
     else:
-        ui = lang or locale_lang()
+        ui = lang or saved_lang() or locale_lang()
         book = pb.load(language=LANGUAGES[ui])
     return Services(
         lang=ui,

@@ -214,4 +214,9 @@ class HomeScreen(BaseScreen):
         self.app.push_screen(self.app.dialog(ChoiceDialog, self.t("home.playbook"), usable), chosen)
 
     def action_language(self) -> None:
-        self.app.set_language("en" if self.services.lang == "zh" else "zh")
+        from callassist.tui.services import save_lang
+
+        lang = "en" if self.services.lang == "zh" else "zh"
+        if not self.services.playbook_path:  # a chosen playbook file decides its own language
+            save_lang(lang)
+        self.app.set_language(lang)
