@@ -90,10 +90,12 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
+    from callassist.help_zh import locale_language
     from callassist.plan import make_plan
     from callassist.render import print_plan
 
-    print_plan(make_plan(args.debt, args.apr, args.periods, args.income, args.cap), lang=args.lang or "zh")
+    figures = make_plan(args.debt, args.apr, args.periods, args.income, args.cap)
+    print_plan(figures, lang=args.lang or locale_language())
     return 0
 
 
@@ -168,7 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--periods", type=int, required=True, help="number of monthly periods")
     pl.add_argument("--income", type=float, help="net monthly income")
     pl.add_argument("--cap", type=float, default=0.3, help="share of income for this debt (default 0.3)")
-    pl.add_argument("--lang", choices=["zh", "en"], help="output language (default zh)")  # errors: locale unless given
+    pl.add_argument(
+        "--lang", choices=["zh", "en"], help="output language (default: en for an English locale, else zh)"
+    )  # errors: locale unless given
     pl.set_defaults(func=_cmd_plan)
 
     pr = sub.add_parser("profile", help="show or edit your numbers (they fill the playbook's placeholders)")
@@ -201,6 +205,9 @@ def _chinese_errors(args: argparse.Namespace) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["app", *argv]  # `callassist --lang en`: the app's options without its name (it is the default)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         args = parser.parse_args(["app"])

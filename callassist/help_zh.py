@@ -29,6 +29,16 @@ def prefers_chinese(environ: Mapping[str, str] | None = None) -> bool:
     return env.get("LANGUAGE", "").split(":")[0].lower().startswith("zh")
 
 
+def locale_language(environ: Mapping[str, str] | None = None) -> str:
+    """'en' for an English locale (the first of LC_ALL, LC_MESSAGES, LANG that is set, else LANGUAGE's first entry),
+    'zh' otherwise, C and none included: the language of the app and of plan's figures when not given."""
+    env = os.environ if environ is None else environ
+    value = next((env[v] for v in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(v)), None)
+    if value is None:
+        value = env.get("LANGUAGE", "").split(":")[0]
+    return "en" if value.lower().startswith("en") else "zh"
+
+
 # English help text (exactly as in the code) → Chinese. `%(default)s` is filled in by argparse; a literal percent
 # sign would have to be written `%%`.
 HELP_ZH: dict[str, str] = {
@@ -51,7 +61,7 @@ HELP_ZH: dict[str, str] = {
     "number of monthly periods": "分几个月还（期数）",
     "net monthly income": "每月到手收入",
     "share of income for this debt (default 0.3)": "收入中用来还这笔债的比例（默认 %(default)s）",
-    "output language (default zh)": "输出语言（默认 zh）",
+    "output language (default: en for an English locale, else zh)": "输出语言（默认：zh；英文区域设置下为 en）",
     "show or edit your numbers (they fill the playbook's placeholders)": "查看或修改你的个人数字（用来填进话术的空位）",
     "set a value (repeatable)": "设置一项（可多次使用）",
     "clear a value (repeatable)": "清除一项（可多次使用）",

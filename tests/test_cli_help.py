@@ -93,7 +93,7 @@ def test_chinese_plan_help_shows_the_default_cap(monkeypatch, capsys):
     set_locale(monkeypatch, "zh_CN.UTF-8")
     out = _help(capsys, "plan")
     assert re.search(r"^  --cap CAP +收入中用来还这笔债的比例（默认 0\.3）$", out, re.MULTILINE), out
-    assert re.search(r"^  --lang \{zh,en\} +输出语言（默认 zh）$", out, re.MULTILINE), out
+    assert re.search(r"^  --lang \{zh,en\} +输出语言（默认：zh；英文区域设置下为 en）$", out, re.MULTILINE), out
 
 
 def test_chinese_help_wraps_by_display_width(monkeypatch, capsys):
@@ -171,3 +171,26 @@ def test_describe_gives_a_callassist_error_in_the_ui_language_and_others_with_th
     err = CallassistError("x.toml: bad TOML", zh="x.toml：TOML 格式有误")
     assert describe(err, chinese=True) == "x.toml：TOML 格式有误" and describe(err) == "x.toml: bad TOML"
     assert describe(ValueError("boom"), chinese=True) == "ValueError: boom"
+
+
+def test_the_apps_options_work_without_its_name(capsys):
+    """`callassist --lang en` said "invalid choice: 'en'": the app is the default command, its options were not."""
+    from callassist.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["--lang", "en", "--help"])
+    assert e.value.code == 0 and "--transcripts" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as e:
+        main(["--lang", "fr"])
+    assert e.value.code == 2 and "invalid choice: 'fr'" in capsys.readouterr().err
+
+
+def test_plan_figures_follow_an_english_locale(monkeypatch, capsys):
+    from callassist.cli import main
+
+    set_locale(monkeypatch, "en_US.UTF-8")
+    assert main(["plan", "--debt", "20000", "--apr", "18", "--periods", "24"]) == 0
+    assert "equal instalments, monthly" in capsys.readouterr().out
+    set_locale(monkeypatch, "C.UTF-8")
+    assert main(["plan", "--debt", "20000", "--apr", "18", "--periods", "24"]) == 0
+    assert "等额本息 每期" in capsys.readouterr().out

@@ -126,18 +126,6 @@ def save_lang(lang: str) -> None:
         return
 
 
-def locale_lang(environ: dict[str, str] | None = None) -> str:
-    """The app's language when neither --lang nor --playbook says: English for an English locale (the first of
-    LC_ALL, LC_MESSAGES, LANG that is set, else LANGUAGE's first entry), Chinese otherwise, C and none included."""
-    import os
-
-    env = os.environ if environ is None else environ
-    value = next((env[v] for v in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(v)), None)
-    if value is None:
-        value = env.get("LANGUAGE", "").split(":")[0]
-    return "en" if value.lower().startswith("en") else "zh"
-
-
 def make_services(
     *,
     lang: str | None = None,
@@ -148,6 +136,7 @@ def make_services(
 ) -> Services:
     """Services for the real command line: the keymap, the playbook (its language decides the UI unless --lang),
     profile, paths. A keys.toml or playbook that cannot be used raises CallassistError before the app starts."""
+    from callassist.help_zh import locale_language
     from callassist.tui.keys import load_keymap
 
     keymap = load_keymap()
@@ -155,7 +144,7 @@ def make_services(
         book = pb.load(playbook, language=LANGUAGES.get(lang or "", None))
         ui = lang or ("zh" if book.lang == "zh" else "en")
     else:
-        ui = lang or saved_lang() or locale_lang()
+        ui = lang or saved_lang() or locale_language()
         book = pb.load(language=LANGUAGES[ui])
     return Services(
         lang=ui,
