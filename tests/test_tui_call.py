@@ -176,6 +176,7 @@ async def test_end_of_call_exports_offer_masking(tmp_path):
         await wait_for(pilot, lambda: ended.last_export is not None)
         assert ended.last_export.name == "mediation-redacted.md"
         assert card not in ended.last_export.read_text(encoding="utf-8")
+        assert ended.last_export.stat().st_mode & 0o777 == 0o600  # like the record: the user's eyes only
         # t: the dialog on plain text; Escape exports nothing
         ended.last_export = None
         await pilot.press("t")

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from callassist.record.paths import FILE_MODE, RecordError, os_problem, os_problem_zh
+from callassist.record.paths import RecordError, write_private
 
 
 def ui_lang() -> str:
@@ -176,24 +176,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
 # -- export -------------------------------------------------------------------------------------
 
 
-def _write_output(path: Path, text: str) -> None:
-    """Write an export privately and atomically."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except OSError as e:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise RecordError(
-            f"{path}: cannot write the export: {os_problem(e)}", zh=f"{path}：无法写入导出的文件：{os_problem_zh(e)}"
-        ) from None
-
-
 def _refuse_record_file(path: Path) -> None:
     """Refuse an output path that is one of a record's own files (its journal, audio or copied log), followed
     through symbolic links: an export written there would replace the record it was made from."""
@@ -253,7 +235,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if out is None:
         _out(text)
     else:
-        _write_output(out, text)
+        write_private(out, text)
         _err(f"已写入 {out}" if ui_lang() == "zh" else f"wrote {out}")
     return 0
 

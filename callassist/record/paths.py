@@ -201,3 +201,21 @@ def resolve_record(arg: str, root: Path | None = None) -> Path:
     if root is not None and not p.is_absolute() and (root / p).exists():
         return root / p
     raise RecordError(f"{arg}: no such record folder", zh=f"{arg}：没有这个通话记录文件夹")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write an export readable only by the user (it holds the call), atomically; RecordError names the file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise RecordError(
+            f"{path}: cannot write the export: {os_problem(e)}", zh=f"{path}：无法写入导出的文件：{os_problem_zh(e)}"
+        ) from None

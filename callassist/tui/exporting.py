@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from callassist.record.paths import write_private
+
 EXTENSIONS = {"md": "md", "html": "html", "json": "json", "txt": "txt", "mediation": "md", "mediation-html": "html"}
 
 
@@ -62,7 +64,5 @@ def _write(folders: Sequence[Path], fmt: str, redact: bool, text: str) -> Path:
         path = Path(folders[0]) / name
     else:
         path = Path(folders[0]).parent / f"{Path(folders[0]).name}+{len(folders) - 1}-{name}"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    write_private(path, text)  # readable only by the user, like the record it comes from
     return path
