@@ -157,7 +157,7 @@ HELP_ZH: dict[str, str] = {
     "practise a call with a simulated agent in the plain terminal (replies from stdin)": (
         "在普通终端里和模拟的对方练习通话（用键盘输入回答）"
     ),
-    "Practise a call: the simulated agent speaks, you type a reply (one line), the coach gives "
+    "Practice a call: the simulated agent speaks, you type a reply (one line), the coach gives "
     "feedback; at the end a score, saved as a record marked rehearsal. Type /hint to see the prepared "
     "answer, /quit to stop.": (
         "练习通话：模拟的对方先说，你输入一行回答，教练给出点评；结束时打分，并保存为标记为演练的记录。"

@@ -26,7 +26,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser(
         "rehearse",
         help="practise a call with a simulated agent in the plain terminal (replies from stdin)",
-        description="Practise a call: the simulated agent speaks, you type a reply (one line), the coach gives "
+        description="Practice a call: the simulated agent speaks, you type a reply (one line), the coach gives "
         "feedback; at the end a score, saved as a record marked rehearsal. Type /hint to see the prepared "
         "answer, /quit to stop.",
     )

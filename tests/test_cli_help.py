@@ -190,7 +190,7 @@ def test_plan_figures_follow_an_english_locale(monkeypatch, capsys):
 
     set_locale(monkeypatch, "en_US.UTF-8")
     assert main(["plan", "--debt", "20000", "--apr", "18", "--periods", "24"]) == 0
-    assert "equal instalments, monthly" in capsys.readouterr().out
+    assert "equal installments, monthly" in capsys.readouterr().out
     set_locale(monkeypatch, "C.UTF-8")
     assert main(["plan", "--debt", "20000", "--apr", "18", "--periods", "24"]) == 0
     assert "等额本息 每期" in capsys.readouterr().out

@@ -287,7 +287,7 @@ EN: dict[str, str] = {
     "home.start": "Start a call",
     "home.start.help": "Talking points, prepared answers, alerts, and a record as you talk",
     "home.rehearse": "Rehearse",
-    "home.rehearse.help": "Practise with a simulated agent; feedback and a score",
+    "home.rehearse.help": "Practice with a simulated agent; feedback and a score",
     "home.review": "Review past calls",
     "home.review.help": "Browse, search, verify and export records",
     "home.profile": "My numbers",
