@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -31,6 +32,24 @@ def percent(share: float) -> str:
     """A share as a percentage with every digit it was given: 0.3 → '30%', 0.3001 → '30.01%'."""
     d = (Decimal(repr(float(share))) * 100).normalize()
     return f"{d:f}%"
+
+
+_CURRENCY = re.compile(r"^(?:US\$|\$|¥|￥|RMB)\s*|\s*(?:元|块)$")
+# How a percentage written with % is stored: "points" (an APR of 18% is 18), "fraction" (a 30% cap is 0.3).
+PERCENT = {"apr": "points", "cap": "fraction"}
+
+
+def read_number(text: str, percent: str = "") -> float:
+    """A number as people write it: "20,000", and a currency sign before an amount ($4,200, US$, ¥) or 元 after it;
+    with `percent` ("points" or "fraction", see PERCENT) a trailing % too: "18%" → 18, "30%" → 0.3. Raises
+    ValueError."""
+    clean = text.replace(",", "").strip()
+    if percent and clean[-1:] in ("%", "％"):
+        value = float(clean[:-1])
+        return value / 100 if percent == "fraction" else value
+    if not percent:
+        clean = _CURRENCY.sub("", clean, count=1).strip()
+    return float(clean)
 
 
 def check_value(key: str, value: float, label: str | None = None) -> None:

@@ -13,7 +13,7 @@ import tomli_w
 from callassist import locations
 from callassist.dates import looks_like_date, parse_date
 from callassist.errors import CallassistError
-from callassist.plan import PlanError, check_value, make_plan, money
+from callassist.plan import PERCENT, PlanError, check_value, make_plan, money, read_number
 
 
 class ProfileError(CallassistError):
@@ -67,7 +67,8 @@ def _coerce(key: str, value: object, where: str) -> object:
         try:
             if isinstance(value, bool):
                 raise TypeError
-            num = float(value)  # type: ignore[arg-type]
+            # --set debt=4,200 / $4,200 / apr=18% / cap=30%, as the numbers form takes them
+            num = read_number(value, PERCENT.get(key, "")) if isinstance(value, str) else float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise ProfileError(
                 f"{where}: '{key}' must be a number, got {value!r}", zh=f"{where}：'{key}' 必须是数字，现在是 {value!r}"

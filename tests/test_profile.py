@@ -226,3 +226,14 @@ def test_a_first_due_date_that_does_not_exist_is_refused(bad, tmp_path):
     assert "\n" not in str(e.value) and "不存在" in e.value.zh
     for good in ("2026-12-15", "12月15日", "2026年2月28日", "下月15日", "发工资后"):
         assert prof.updated(prof.Profile(), [f"first_due={good}"]).first_due == good
+
+
+def test_set_takes_numbers_as_the_form_does():
+    """`profile --set debt=4,200` was refused on the command line while the numbers form took '$4,200'."""
+    from callassist import profile as prof
+
+    p = prof.updated(prof.Profile(), ["debt=4,200", "income=$3,500", "apr=18%", "cap=30%", "periods=24"])
+    assert (p.debt, p.income, p.apr, p.cap, p.periods) == (4200.0, 3500.0, 18.0, 0.3, 24)
+    assert prof.updated(prof.Profile(), ["debt=20000元"]).debt == 20000.0
+    with pytest.raises(prof.ProfileError, match="'debt' must be a number"):
+        prof.updated(prof.Profile(), ["debt=2万"])

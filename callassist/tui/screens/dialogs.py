@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -15,6 +14,7 @@ from textual.widgets.option_list import Option
 
 from callassist import profile as prof
 from callassist.dates import parse_date
+from callassist.plan import PERCENT, read_number
 from callassist.tui.screens.base import BaseDialog, localized
 from callassist.tui.strings import translator
 
@@ -180,22 +180,10 @@ class FormDialog(BaseDialog):
             self.dismiss(values)
 
 
-_CURRENCY = re.compile(r"^(?:US\$|\$|¥|￥|RMB)\s*|\s*(?:元|块)$")
-
-
 def parse_number(raw: str, f: Field) -> int | float:
-    """A form field's number: whole for "int" fields; "20,000" for 20000; a trailing % where the field takes
-    one; a currency sign before the amount ($4,200, US$, ¥) or 元 after it, as people write amounts. Raises
-    ValueError."""
-    if f.number == "int":
-        return int(raw)
-    text = raw.replace(",", "").strip()
-    if not f.percent:
-        text = _CURRENCY.sub("", text, count=1).strip()
-    if f.percent and text[-1:] in ("%", "％"):
-        value = float(text[:-1])
-        return value / 100 if f.percent == "fraction" else value
-    return float(text)
+    """A form field's number: whole for "int" fields; otherwise as plan.read_number reads it ("20,000", "$4,200",
+    "3000元", and "18%" / "30%" where the field takes a percentage). Raises ValueError."""
+    return int(raw) if f.number == "int" else read_number(raw, f.percent)
 
 
 def _is_float(raw: str) -> bool:
@@ -295,7 +283,6 @@ def call_setup_dialog(lang: str, profile: prof.Profile) -> FormDialog:
 
 # The profile's numbers that may be written with a %: the APR in points (18% is 18), the share of income as a
 # fraction (30% is 0.3), as the profile stores them.
-PERCENT = {"apr": "points", "cap": "fraction"}
 
 PROFILE_FIELDS = (
     ("name", "p.name", ""),
