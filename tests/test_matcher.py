@@ -88,6 +88,31 @@ def test_common_us_collector_lines(en, text, intent):
     assert en.match(text).intent == intent
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Can I call you at work?", "contact-time-place"),
+        ("What's a good time to call you?", "contact-time-place"),
+        ("Can we contact you on Facebook?", "contact-time-place"),
+        ("I'll keep calling you every day until you pay", "repeated-calls"),
+        ("We'll call you ten times a day", "repeated-calls"),
+        ("We'll send someone to your house", "home-visit"),
+        ("I'm calling about a debt from 2012", "old-debt-mention"),
+        ("Do you dispute this debt?", "validation-notice"),
+        ("Did you get our letter?", "validation-notice"),
+    ],
+)
+def test_us_contact_calls_visits_old_debt_and_validation(en, text, intent):
+    """Collector lines from a user test that found nothing, or the wrong alert: when and where they may call,
+    repeated calls, a home visit, a mere mention of an old debt (not a threat to sue on it), the validation
+    notice; asking to use Facebook raised the tell-your-employer-or-family alert."""
+    m = en.match(text)
+    assert m.intent == intent
+    assert "threat-third-party" not in m.also_alerts
+    if intent in {"contact-time-place", "old-debt-mention", "validation-notice"}:  # a question or a mention
+        assert not en.playbook.intent(intent).is_alert and not m.also_alerts
+
+
 # Floors a little below the targets in the issue (0.90 clean, 0.85 ASR/Traditional, <= 0.05 false, 0.90 en):
 # a regression fails CI; the benchmark prints the real figures.
 FLOORS = {"zh clean": 0.90, "zh asr": 0.89, "zh traditional": 0.90, "en": 0.92}
