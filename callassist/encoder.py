@@ -29,6 +29,7 @@ class Encoder:
         self._recent: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()  # set at exit: background preparation ends early
+        self._table_ids = None  # token_table.common_ids of the vocabulary, worked out once
         _live.add(self)
 
     def _get(self):
@@ -77,13 +78,18 @@ class Encoder:
         self._workers = [t for t in self._workers if t.is_alive()] + [self._loader]
 
     def _attach_table(self, forward, build: bool) -> bool:
-        """Use the rows prepared on disk (token_table); with `build`, compute and write them first when missing."""
+        """Use the rows prepared on disk (token_table); with `build`, compute and write them first when missing.
+        Once attached, later playbooks (another language, a user's file) find it attached."""
+        if forward.has_table:
+            return True
         if not self.word_table or self._stop.is_set():
             return False
         from callassist import token_table, usem3_cache
 
         folder = usem3_cache.folder()
-        ids = token_table.common_ids(forward.b.sp.pieces())
+        if self._table_ids is None:  # walking the 128,000-piece vocabulary takes ~70 ms: once
+            self._table_ids = token_table.common_ids(forward.b.sp.pieces())
+        ids = self._table_ids
         found = token_table.load(folder, forward, expect=ids)
         if found is None and build and token_table.build(folder, forward, ids, stop=self._stop):
             found = token_table.load(folder, forward, expect=ids)

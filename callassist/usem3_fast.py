@@ -117,6 +117,11 @@ class SentenceForward:
         for k, t in enumerate(new):
             self._rows[t] = first + k
 
+    @property
+    def has_table(self) -> bool:
+        """Whether rows prepared on disk are in use (use_table)."""
+        return self._table is not None
+
     def use_table(self, ids: np.ndarray, rows: np.ndarray) -> None:
         """Read the rows of these tokens from `rows` (token_table's file) instead of computing them."""
         slot = np.full(self.b.table.shape[0], -1, dtype=np.int64)

@@ -200,6 +200,10 @@ def test_the_encoder_builds_the_table_in_the_background_and_uses_it():
     vec = enc.encode(["鬣狗"])[0]  # rare characters: not among the playbook's words, but in the table
     assert len(forward._rows) > before
     assert np.allclose(vec, forward.b.encode(["鬣狗"])[0], atol=1e-5)
+    table = forward._table
+    enc.load_in_background(warm=["we will sue you"])  # another playbook's words: the table is not read again
+    enc.ready()
+    assert forward._table is table and forward.has_table
     again = Encoder(word_table=False)
     again.load_in_background(warm=["你为什么逾期了"])
     again.ready()
