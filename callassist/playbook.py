@@ -377,15 +377,10 @@ def load(
     layers: list[tuple[Path, bool]] = []  # (file, required)
     if path is not None:
         path = Path(path)
-        data, lines, _ = read_toml(path)
-        for key in ("language", "extends"):
-            if key in data and not isinstance(data[key], str if key == "language" else bool):
-                what = "a non-empty string" if key == "language" else "true or false"
-                what_zh = "非空的字符串" if key == "language" else "true 或 false"
-                raise PlaybookError(
-                    path, lines.key_in_block(0, key), f"'{key}' must be {what}", zh=f"'{key}' 必须是{what_zh}"
-                )
-        lang = data.get("language") or language or DEFAULT_LANGUAGE
+        data, _, _ = read_toml(path)
+        # A 'language' or 'extends' of the wrong type is reported when the file is merged (_merge_file).
+        own = data.get("language")
+        lang = (own if isinstance(own, str) else None) or language or DEFAULT_LANGUAGE
         standalone = data.get("extends", True) is False
         if not standalone:
             try:
