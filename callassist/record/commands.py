@@ -182,7 +182,7 @@ def _refuse_record_file(path: Path) -> None:
     from callassist.record.paths import JOURNAL
 
     target = path.resolve()
-    own = target.name == JOURNAL or target.suffix.lower() == ".wav" or target.name.startswith("source.")
+    own = target.suffix.lower() == ".wav" or target.name.startswith("source.")  # a record's only beside a journal
     if target.name == JOURNAL or (own and target.exists() and (target.parent / JOURNAL).exists()):
         raise RecordError(
             f"{path}: is a file of a call record; the export would replace it. Give another file with -o",
