@@ -41,16 +41,12 @@ class Matched(Message):
 
 
 class SessionFailed(Message):
-    """A command could not be carried out; `fatal` when the record could not even be opened. `error_zh`: the error
-    in Chinese, when it has that wording (CallassistError.zh)."""
+    """A command could not be carried out (`error.message(chinese)` words it in either language); `fatal` when the
+    record could not even be opened."""
 
-    def __init__(self, error: str, *, fatal: bool = False, error_zh: str | None = None) -> None:
+    def __init__(self, error: CallassistError, *, fatal: bool = False) -> None:
         super().__init__()
-        self.error, self.fatal, self.error_zh = error, fatal, error_zh
-
-    def message(self, chinese: bool) -> str:
-        """The error in Chinese when asked and known, else in English."""
-        return self.error_zh if chinese and self.error_zh else self.error
+        self.error, self.fatal = error, fatal
 
 
 class SessionClosed(Message):
@@ -102,7 +98,7 @@ class SessionRunner:
             session = self.open_session()
         except CallassistError as e:
             self.closed = True
-            self._post(SessionFailed(str(e), fatal=True, error_zh=e.zh))
+            self._post(SessionFailed(e, fatal=True))
             return
         self.session = session
         session.subscribe(lambda event: self._post(Journaled(event)))
@@ -118,7 +114,7 @@ class SessionRunner:
             try:
                 result = getattr(session, method)(*args, **kwargs)
             except CallassistError as e:
-                self._post(SessionFailed(str(e), error_zh=e.zh))
+                self._post(SessionFailed(e))
                 if method == "close":
                     return
                 continue
@@ -138,7 +134,7 @@ class SessionRunner:
             try:
                 match = session.partial(speaker, text)
             except CallassistError as e:
-                self._post(SessionFailed(str(e), error_zh=e.zh))
+                self._post(SessionFailed(e))
                 continue
             if match is not None:
                 self._post(Matched(match, speaker=speaker, partial=True))

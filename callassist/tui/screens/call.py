@@ -262,7 +262,7 @@ class CallScreen(BaseScreen):
 
     @on(SessionFailed)
     def session_failed(self, message: SessionFailed) -> None:
-        error = message.message(self.services.lang == "zh")
+        error = message.error.message(self.services.lang == "zh")
         self.notify(self.t("call.error", error=error), severity="error", timeout=15)
         if message.fatal:  # the record could not be opened: say so where the suggestions go, and stay honest
             self.query_one(StatusBar).recording = False
