@@ -376,8 +376,7 @@ class CallScreen(BaseScreen):
         err = event.worker.error
         if event.worker.name == "listen":
             if self.listen_state != "failed":  # the listener may have said so already, with the same reason
-                why = err.message(self.services.lang == "zh") if isinstance(err, CallassistError) else f"{err}"
-                self.post_message(ListeningChanged("failed", why))
+                self.post_message(ListeningChanged("failed", describe(err, self.services.lang == "zh")))
             self.query_one(StatusBar).listening = self.t("call.typed")
         else:
             self.notify(describe(err, self.services.lang == "zh"), severity="error", timeout=15)
