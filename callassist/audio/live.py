@@ -252,10 +252,11 @@ class LiveAudio:
             self.sink.partial(speaker, u.text)
 
     def _status(self, st: Status) -> None:
-        detail = dict(st.detail)
+        # the recognizer's "at" is where in the audio it happened; an event's own "at" is its time of day
+        detail = {("audio_at" if k == "at" else k): v for k, v in st.detail.items()}
         if st.kind == "stopped":
             reason = detail.pop("reason", None)
-            numbers = {k: v for k, v in detail.items() if k in ("at", "overflows", "dropped")}
+            numbers = {k: v for k, v in detail.items() if k in ("audio_at", "overflows", "dropped")}
             if reason == "error":
                 record = {"kind": "device_lost", "source": st.source, "message": st.message, **numbers}
                 self._state("failed", self._message(st), record=record)
@@ -281,9 +282,6 @@ class LiveAudio:
 
     def _state(self, state: str, detail: str = "", record: dict | None = None) -> None:
         dropouts = self._dropouts if state in ("dropout", "stopped", "failed") else None
-        if record is not None and "at" in record:
-            # where in the audio it happened; an event's own "at" is its time of day and must stay so
-            record = {("audio_at" if k == "at" else k): v for k, v in record.items()}
         self.sink.state(state, detail, dropouts, record)
 
 
