@@ -730,12 +730,11 @@ def read_reply(
             pits.append(Pitfall(kind, evidence))
 
     m = _search(_NO_MONEY_HARD[lang], s)
-    refusal = next(
-        (c for c in cl if not c.question and _search(_REFUSE_ALL[lang], _ZH_DOUBLE_NEG.sub("", c.text))), None
-    )
     if m:
         add("no_money", m.group(0))
-    elif refusal is not None:
+    elif refusal := next(
+        (c for c in cl if not c.question and _search(_REFUSE_ALL[lang], _ZH_DOUBLE_NEG.sub("", c.text))), None
+    ):
         add("no_money", refusal.text)
     elif not money_committed:
         m = _search(_NO_MONEY_SOFT[lang], s)
