@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -853,14 +854,9 @@ def score(scenario: Scenario, history: list[Feedback], lang: str, *, finished: b
 
 def _pitfall_counts(pits: tuple, lang: str) -> str:
     """Each kind of pitfall once, in the order first made, with its penalty and how many times (×3)."""
-    counts: dict[str, int] = {}
-    first: dict[str, object] = {}
-    for _, p in pits:
-        counts[p.kind] = counts.get(p.kind, 0) + 1
-        first.setdefault(p.kind, p)
+    counts = Counter(p.kind for _, p in pits)
     return ("、" if lang == "zh" else ", ").join(
-        f"{first[k].label(lang)} −{PENALTY[k]}" + (f" ×{n}" if n > 1 else "")  # type: ignore[attr-defined]
-        for k, n in counts.items()
+        f"{PITFALLS[k].label(lang)} −{PENALTY[k]}" + (f" ×{n}" if n > 1 else "") for k, n in counts.items()
     )
 
 
