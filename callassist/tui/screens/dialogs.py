@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from callassist import profile as prof
 from callassist.dates import parse_date
-from callassist.plan import PERCENT, read_number
+from callassist.plan import PERCENT, PlanError, check_value, money, read_number
 from callassist.tui.screens.base import BaseDialog, localized
 from callassist.tui.strings import translator
 
@@ -229,8 +229,6 @@ def agreed_problem(values: dict[str, object], lang: str, warned: dict[str, objec
     """What the agreed-term form refuses: a first due date that is not a real date (a good one is written back as
     YYYY-MM-DD), negative amounts, periods under 1. A total that differs from periods × per period (by more than
     1%) is a warning: the same values submitted again are saved (a down payment can explain it)."""
-    from callassist.plan import money
-
     t = translator(lang)
     due = values.get("first_due")
     if isinstance(due, str) and due:
@@ -281,9 +279,6 @@ def call_setup_dialog(lang: str, profile: prof.Profile) -> FormDialog:
     )
 
 
-# The profile's numbers that may be written with a %: the APR in points (18% is 18), the share of income as a
-# fraction (30% is 0.3), as the profile stores them.
-
 PROFILE_FIELDS = (
     ("name", "p.name", ""),
     ("lender", "p.lender", ""),
@@ -312,8 +307,6 @@ def profile_dialog(lang: str, profile: prof.Profile) -> FormDialog:
 def profile_problem(values: dict[str, object], lang: str) -> tuple[str, str] | None:
     """The first number the profile would refuse, with the planner's reason in the UI language, the field named
     by its label (not `--set: 'debt'` as on the command line)."""
-    from callassist.plan import PlanError, check_value
-
     t = translator(lang)
     for key, label, number in PROFILE_FIELDS:
         value = values.get(key)
