@@ -150,7 +150,7 @@ class FormDialog(BaseDialog):
                 try:
                     out[f.key] = parse_number(raw, f)
                 except ValueError:
-                    whole = f.number == "int" and _is_float(raw)
+                    whole = f.number == "int" and _is_number(raw)
                     message = "agreed.bad_int" if whole else "agreed.bad_number"
                     self.query_one("#form-error", Static).update(self.t(message, field=self.t(f.label)))
                     self.query_one(f"#field-{f.key}", Input).focus()
@@ -186,9 +186,10 @@ def parse_number(raw: str, f: Field) -> int | float:
     return int(raw) if f.number == "int" else read_number(raw, f.percent)
 
 
-def _is_float(raw: str) -> bool:
+def _is_number(raw: str) -> bool:
+    """Whether plan.read_number reads `raw` (then an "int" field that refuses it wants a whole number)."""
     try:
-        float(raw.replace(",", ""))
+        read_number(raw)
     except ValueError:
         return False
     return True
