@@ -11,6 +11,17 @@ from callassist.tui.widgets.transcript import Entry, Transcript
 LONG = "很长的一句话，" * 12
 
 
+class Entries:
+    """A stand-in for the transcript that keeps what events.apply adds."""
+
+    def __init__(self):
+        self.entries = []
+
+    def add(self, entry):
+        self.entries.append(entry)
+        return len(self.entries) - 1
+
+
 class One(App):
     def __init__(self, widget):
         super().__init__()
@@ -92,14 +103,6 @@ def test_system_events_are_described_in_the_ui_language():
     from callassist.tui import events as ev
     from callassist.tui.strings import translator
 
-    class View:
-        def __init__(self):
-            self.entries = []
-
-        def add(self, entry):
-            self.entries.append(entry)
-            return len(self.entries) - 1
-
     event = {
         "seq": 3,
         "type": "system",
@@ -109,7 +112,7 @@ def test_system_events_are_described_in_the_ui_language():
         "grammar": False,
         "message": "listening",
     }
-    view = View()
+    view = Entries()
     ev.apply(view, event, translator("zh"), lang="zh")
     ev.apply(view, event, translator("en"), lang="en")
     zh, en = (e.text for e in view.entries)
@@ -123,14 +126,6 @@ def test_an_interrupted_call_is_described_in_the_ui_language():
     from callassist.tui import events as ev
     from callassist.tui.strings import translator
 
-    class View:
-        def __init__(self):
-            self.entries = []
-
-        def add(self, entry):
-            self.entries.append(entry)
-            return len(self.entries) - 1
-
     event = {
         "seq": 5,
         "type": "interrupted",
@@ -139,7 +134,7 @@ def test_an_interrupted_call_is_described_in_the_ui_language():
         "torn": None,
     }
     torn = dict(event, torn={"line": 37, "bytes": 33, "sha256": "c6a3"})
-    view = View()
+    view = Entries()
     for e in (event, torn):
         ev.apply(view, e, translator("zh"), lang="zh")
     ev.apply(view, torn, translator("en"), lang="en")
