@@ -27,17 +27,21 @@ REPLIES = {
 }
 
 
-async def run_rehearsal(pilot, lang: str) -> RehearsalScreen:
+async def start_rehearsal(pilot) -> RehearsalScreen:
+    """r (from home, or again from a finished rehearsal), Enter on the first scenario: the screen once it has started."""
     app = pilot.app
     await pilot.press("r")
-    await wait_for(
-        pilot, lambda: isinstance(app.screen, RehearsalScreen) or app.screen.__class__.__name__ == "ChoiceDialog"
-    )
     await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ChoiceDialog")
+    await pilot.pause(0.1)
     await pilot.press("enter")
     screen = app.screen
     assert isinstance(screen, RehearsalScreen)
     await wait_for(pilot, lambda: screen.rehearsal is not None and not screen.busy)
+    return screen
+
+
+async def run_rehearsal(pilot, lang: str) -> RehearsalScreen:
+    screen = await start_rehearsal(pilot)
     for reply in REPLIES[lang]:
         if screen.rehearsal.finished:
             break
@@ -76,11 +80,7 @@ async def test_rehearsal_to_report(tmp_path, lang):
 async def test_hint_and_stop_early(tmp_path):
     app = make_app("en", tmp_path / "records")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ChoiceDialog")
-        await pilot.press("enter")
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.rehearsal is not None and not screen.busy)
+        screen = await start_rehearsal(pilot)
         await pilot.press("escape", "h")
         assert "Suggested" in str(screen.query_one("#reh-feedback").content)
         await pilot.press("x")
@@ -102,12 +102,7 @@ async def test_after_the_report_the_footer_offers_again_and_the_next_rehearsal_i
         return {k.key for k in app.screen.query("FooterKey")}
 
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ChoiceDialog")
-        await pilot.pause(0.1)
-        await pilot.press("enter")
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.rehearsal is not None and not screen.busy)
+        screen = await start_rehearsal(pilot)
         pane = screen.query_one("#reh-feedback-pane")
         await pilot.press("escape", "x")  # stopped early: the report comes from a thread, after the key
         await wait_for(pilot, lambda: screen.report is not None)
@@ -115,11 +110,7 @@ async def test_after_the_report_the_footer_offers_again_and_the_next_rehearsal_i
         await wait_for(pilot, lambda: "r" in footer_keys(), 5)
         assert not {"i", "h", "x"} & footer_keys(), footer_keys()
         assert pane.border_title == t("reh.report")
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ChoiceDialog")
-        await pilot.pause(0.1)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen is screen and screen.rehearsal is not None and not screen.busy)
+        assert await start_rehearsal(pilot) is screen
         assert pane.border_title == t("reh.feedback")
         await pilot.press("escape")
         await wait_for(pilot, lambda: {"i", "h", "x"} <= footer_keys(), 5)
@@ -130,11 +121,7 @@ async def test_the_hint_uses_a_chinese_colon(tmp_path):
     """The hint read "建议说法: …" with an English colon on the Chinese screen."""
     app = make_app("zh", tmp_path / "records")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: app.screen.__class__.__name__ == "ChoiceDialog")
-        await pilot.press("enter")
-        screen = app.screen
-        await wait_for(pilot, lambda: screen.rehearsal is not None and not screen.busy)
+        screen = await start_rehearsal(pilot)
         await pilot.press("escape", "h")
         text = str(screen.query_one("#reh-feedback").content)
         assert "建议说法：" in text and "建议说法:" not in text, text
