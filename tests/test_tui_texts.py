@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.test_tui_call import start_call, wait_for
+from tests.test_tui_call import start_call
 from tests.tui_support import app as make_app
 from tests.tui_support import capture_notifications
 
@@ -49,4 +49,5 @@ async def test_textual_texts_stay_english_on_english_screens(tmp_path):
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert notes and "quit" in notes[-1].lower()
-        await wait_for(pilot, lambda: True)
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Theme" in commands and "主题" not in commands
