@@ -83,6 +83,15 @@ def why_none_text(m: Match, zh: bool) -> str:
     return WHY_NONE_ZH.get(m.why_none, m.why_none) if zh else m.why_none
 
 
+# The levels of comparison a Reason scores, as Chinese screens name them.
+LEVEL_NAMES_ZH = {"chars": "字面", "pinyin": "拼音", "meaning": "语义"}
+
+
+def level_name(name: str, zh: bool) -> str:
+    """A level's name (chars, pinyin, meaning) for a person: Chinese or as the matcher calls it."""
+    return LEVEL_NAMES_ZH.get(name, name) if zh else name
+
+
 @dataclass(frozen=True)
 class Settings:
     """The decision threshold on the learned score (0..1); see benchmarks/match.py for how it was chosen."""

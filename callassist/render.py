@@ -33,7 +33,7 @@ def say(*parts: str | tuple[str, str], indent: int = 4) -> None:
 
 def print_match(m: Match, book: Playbook, values: dict[str, str]) -> None:
     """The decision, the reason, the prepared answer and the runners-up, for a person."""
-    from callassist.matcher import why_none_text
+    from callassist.matcher import level_name, why_none_text
 
     zh = book.lang == "zh"
     colon, sep = ("：", "、") if zh else (": ", ", ")
@@ -49,7 +49,7 @@ def print_match(m: Match, book: Playbook, values: dict[str, str]) -> None:
     score = f"（匹配度 {m.score:.2f}）" if zh else f"(score {m.score:.2f})"
     say((f"{'⚠ ' if it.is_alert else '→ '}{it.id}", style), f"  {it.title}  {score}")
     if m.reason:
-        lv = " · ".join(f"{_LEVELS_ZH.get(k, k) if zh else k} {v:.2f}" for k, v in m.reason.levels.items())
+        lv = " · ".join(f"{level_name(k, zh)} {v:.2f}" for k, v in m.reason.levels.items())
         lv = f"（{lv}）" if zh else f"({lv})"
         say((f"  {'依据' if zh else 'why'}{colon}“{m.reason.example}”  {sep.join(m.reason.terms)}  {lv}", "dim"))
     say((f"  {'建议回答' if zh else 'answer'}{colon}", "bold"), f"{fill(it.answer, values)}")
@@ -69,9 +69,6 @@ def print_match(m: Match, book: Playbook, values: dict[str, str]) -> None:
 
 
 # The matcher's levels as the app's suggestion card names them (tui/strings.py, call.level.*).
-_LEVELS_ZH = {"chars": "字面", "pinyin": "拼音", "meaning": "语义"}
-
-
 def print_plan(p: Plan, lang: str = "zh") -> None:
     """The planner's figures as a small table."""
     zh = lang == "zh"

@@ -108,6 +108,8 @@ class SuggestionCard(VerticalScroll):
         it = self._intent(intent_id)
         if it is None:
             return
+        from callassist.matcher import level_name
+
         self.shown = intent_id
         t = self.t
         alert = it.is_alert
@@ -133,19 +135,14 @@ class SuggestionCard(VerticalScroll):
                 sep = "、" if self.playbook.lang == "zh" else ", "
                 why.append(f"  {t('call.terms')}{colon}{sep.join(m.reason.terms[:5])}", style="dim")
             if m.reason.levels:
-                levels = " · ".join(f"{self._level(k)} {v:.2f}" for k, v in m.reason.levels.items())
+                zh = self.playbook.lang == "zh"
+                levels = " · ".join(f"{level_name(k, zh)} {v:.2f}" for k, v in m.reason.levels.items())
                 why.append(f"  ({levels})" if self.playbook.lang != "zh" else f"（{levels}）", style="dim")
             body.append_text(why)
         body.rstrip()
         body.append_text(self._also())
         body.rstrip()
         self.query_one("#suggestion-body", Prose).update(body)
-
-    def _level(self, name: str) -> str:
-        """A matching level's name (chars, pinyin, meaning) in the UI language; an unknown one as it is."""
-        key = f"call.level.{name}"
-        text = self.t(key)
-        return name if text == key else text
 
     def _also(self) -> Text:
         if not self.alternatives:
