@@ -223,3 +223,22 @@ async def test_unsent_typed_text_is_kept_as_a_note_when_the_call_ends(tmp_path):
     assert rec.status == record.VERIFIED
     notes = [e["text"] for e in rec.events if e["type"] == "note"]
     assert notes == ["对方答应停息 [12期]"]
+
+
+async def test_an_export_that_fails_is_named_in_the_ui_language(tmp_path):
+    """The end-of-call screen showed a failed export's error as Python's English text on the Chinese screen."""
+    from callassist.tui.screens.dialogs import ChoiceDialog
+    from tests.tui_support import capture_notifications
+
+    app = make_app("zh", tmp_path / "records")
+    notes = capture_notifications(app)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await start_call(pilot)
+        await pilot.press("escape", "e", "y")
+        await wait_for(pilot, lambda: isinstance(app.screen, CallEndedScreen))
+        (app.screen.info.folder / "export.txt").mkdir()  # the export's name is taken by a folder: it cannot be written
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(notes))
+    assert "export.txt：无法写入导出的文件" in notes[-1] and "cannot write the export" not in notes[-1], notes

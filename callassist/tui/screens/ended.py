@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer
 
+from callassist.errors import describe
 from callassist.record.export import fmt_duration
 from callassist.tui.screens.base import BaseScreen
 from callassist.tui.screens.review import ExportMixin
@@ -76,7 +77,11 @@ class CallEndedScreen(ExportMixin, BaseScreen):
         from textual.worker import WorkerState
 
         if event.state == WorkerState.ERROR:
-            self.notify(self.t("export.failed", error=event.worker.error), severity="error", timeout=10)
+            self.notify(
+                self.t("export.failed", error=describe(event.worker.error, self.services.lang == "zh")),
+                severity="error",
+                timeout=10,
+            )
 
     def action_review(self) -> None:
         self.app.switch_screen(self.app.screen_of("record", self.info.folder))

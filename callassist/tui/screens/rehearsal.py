@@ -12,6 +12,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
+from callassist.errors import describe
 from callassist.tui.screens.base import BaseScreen, tone
 from callassist.tui.screens.dialogs import ChoiceDialog
 from callassist.tui.widgets.prose import Prose
@@ -215,7 +216,7 @@ class RehearsalScreen(BaseScreen):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.busy = False
-            self.notify(f"{event.worker.error}", severity="error", timeout=10)
+            self.notify(describe(event.worker.error, self.services.lang == "zh"), severity="error", timeout=10)
 
     # -- keys --------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
+from callassist.errors import describe
 from callassist.record.export import fmt_duration
 from callassist.tui import events as ev
 from callassist.tui.screens.base import BaseScreen, tone
@@ -212,7 +213,7 @@ class ReviewScreen(ExportMixin, BaseScreen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            self.notify(f"{event.worker.error}", severity="error", timeout=10)
+            self.notify(describe(event.worker.error, self.services.lang == "zh"), severity="error", timeout=10)
 
     # -- search across every record ----------------------------------------------------------------
 
@@ -384,7 +385,7 @@ class RecordScreen(ExportMixin, BaseScreen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            self.notify(f"{event.worker.error}", severity="error", timeout=10)
+            self.notify(describe(event.worker.error, self.services.lang == "zh"), severity="error", timeout=10)
 
     # -- search and marks --------------------------------------------------------------------------
 
